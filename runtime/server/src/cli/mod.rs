@@ -1,0 +1,61 @@
+//! Command-line interface: argument definitions and dispatch.
+
+mod check;
+mod ticks;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use showrunner_wasm::{Host, NoAssets, SandboxLimits};
+
+/// Exit code when a module cannot be loaded.
+pub const EXIT_REJECTED: u8 = 3;
+/// Exit code when a module faulted while running.
+pub const EXIT_FAULTED: u8 = 4;
+
+#[derive(Parser, Debug)]
+#[command(name = "showrunner", version, about = "Live graphics for streams and broadcasts, with overlays as sandboxed Wasm components.")]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Where compiled modules are cached (default: $XDG_CACHE_HOME/showrunner or ~/.cache/showrunner).
+    #[arg(long, global = true, env = "SHOWRUNNER_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Compile every module afresh instead of using the cache.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Loads a module and prints its world, version, info, props, size and compile time.
+    Check(check::CheckArgs),
+    /// Runs a module headless for N frames and prints what each frame drew.
+    Ticks(ticks::TicksArgs),
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let cache = if args.no_cache { None } else { Some(args.cache_dir.clone().unwrap_or_else(default_cache_dir)) };
+    let host = || -> anyhow::Result<Arc<Host>> { Ok(Host::new(SandboxLimits::default(), cache.clone(), Arc::new(NoAssets))?) };
+    match args.command {
+        Command::Check(a) => check::run(&a, host()?),
+        Command::Ticks(a) => ticks::run(&a, host()?),
+    }
+}
+
+fn default_cache_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("showrunner").join("modules")
+}
+
+/// Reads a module file, with the path in the error.
+fn read_module(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+}

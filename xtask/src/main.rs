@@ -1,0 +1,210 @@
+//! `cargo xtask`: the project's two main commands (`demo`, `test`) and what they
+//! need first. Every command runs `setup` itself, which is idempotent: it installs
+//! only what is missing (apt packages, the wasm32-wasip2 target) and builds the
+//! guest modules (example scenes and test guests) to Wasm components.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+/// Debian packages the project needs at build, test or run time.
+const APT_PACKAGES: &[&str] = &["pkg-config", "ca-certificates"];
+const WASM_TARGET: &str = "wasm32-wasip2";
+/// Cargo profile the guest modules are built with (see the root Cargo.toml).
+const GUEST_PROFILE: &str = "guest";
+/// Folders whose crates are guest modules.
+const GUEST_DIRS: &[&str] = &["example-scenes", "tests/guests"];
+
+#[derive(Parser)]
+#[command(about = "showrunner project tasks")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Install missing system packages and the wasm target; build guest modules.
+    Setup,
+    /// Build the example scenes and test guests to Wasm components.
+    BuildScenes,
+    /// The main job: set up, then run every example scene and print what it draws.
+    Demo,
+    /// Set up, then run every test.
+    Test {
+        /// Extra arguments for `cargo test` (e.g. a test name filter).
+        #[arg(trailing_var_arg = true)]
+        args: Vec<String>,
+    },
+    /// Set up, then run the benchmarks (they print ratios measured in one run).
+    Bench,
+}
+
+fn main() -> Result<()> {
+    let root = workspace_root()?;
+    std::env::set_current_dir(&root)?;
+    match Cli::parse().task {
+        Task::Setup => setup(&root).map(drop),
+        Task::BuildScenes => build_scenes(&root).map(drop),
+        Task::Demo => demo(&root),
+        Task::Test { args } => test(&root, &args),
+        Task::Bench => bench(&root),
+    }
+}
+
+fn workspace_root() -> Result<PathBuf> {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(Path::to_path_buf).context("xtask is not inside the workspace")
+}
+
+fn step(what: &str) {
+    eprintln!("\x1b[1m==> {what}\x1b[0m");
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    let status = cmd.status().with_context(|| format!("cannot start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed ({status})");
+    }
+    Ok(())
+}
+
+fn output(cmd: &mut Command) -> Result<String> {
+    let out = cmd.output().with_context(|| format!("cannot start {cmd:?}"))?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn setup(root: &Path) -> Result<Vec<PathBuf>> {
+    install_apt_packages()?;
+    install_wasm_target()?;
+    build_scenes(root)
+}
+
+fn install_apt_packages() -> Result<()> {
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| {
+            let status = output(Command::new("dpkg-query").args(["-W", "-f=${Status}", p])).unwrap_or_default();
+            !status.contains("install ok installed")
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    step(&format!("installing system packages: {}", missing.join(" ")));
+    let root = output(Command::new("id").arg("-u")).map(|s| s.trim() == "0").unwrap_or(false);
+    let sudo: &[&str] = if root { &[] } else { &["sudo", "-n"] };
+    let apt = |args: &[&str]| -> Result<()> {
+        let mut all: Vec<&str> = sudo.to_vec();
+        all.push("apt-get");
+        all.extend_from_slice(args);
+        run(Command::new(all[0]).args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive"))
+            .with_context(|| format!("installing {} needs root (or passwordless sudo) and apt", missing.join(" ")))
+    };
+    apt(&["update", "-qq"])?;
+    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    install.extend(missing.iter().copied());
+    apt(&install)
+}
+
+fn install_wasm_target() -> Result<()> {
+    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).context("rustup is needed to add the wasm target")?;
+    if installed.lines().any(|l| l.trim() == WASM_TARGET) {
+        return Ok(());
+    }
+    step(&format!("adding the {WASM_TARGET} target"));
+    run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+/// Package names of every guest crate.
+fn guest_packages(root: &Path) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for dir in GUEST_DIRS {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
+        let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("Cargo.toml").exists()).collect();
+        dirs.sort();
+        for d in dirs {
+            let manifest = std::fs::read_to_string(d.join("Cargo.toml"))?;
+            let name = manifest
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("name = ").map(|v| v.trim_matches('"').to_string()))
+                .with_context(|| format!("{} has no package name", d.display()))?;
+            names.push(name);
+        }
+    }
+    Ok(names)
+}
+
+/// Where built guest components land.
+fn guest_dir(root: &Path) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    target.join(WASM_TARGET).join(GUEST_PROFILE)
+}
+
+fn build_scenes(root: &Path) -> Result<Vec<PathBuf>> {
+    let packages = guest_packages(root)?;
+    step(&format!("building {} guest modules for {WASM_TARGET}", packages.len()));
+    let started = Instant::now();
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["build", "--quiet", "--profile", GUEST_PROFILE, "--target", WASM_TARGET]);
+    for p in &packages {
+        cmd.args(["-p", p]);
+    }
+    run(&mut cmd)?;
+    let dir = guest_dir(root);
+    let mut built = Vec::new();
+    for p in &packages {
+        let path = dir.join(format!("{}.wasm", p.replace('-', "_")));
+        let size = std::fs::metadata(&path).with_context(|| format!("{} was not built", path.display()))?.len();
+        eprintln!("    {:<28} {:>7} KiB", p, size / 1024);
+        built.push(path);
+    }
+    eprintln!("    built in {:.1}s into {}", started.elapsed().as_secs_f64(), dir.display());
+    Ok(built)
+}
+
+fn showrunner_bin(root: &Path) -> Result<PathBuf> {
+    step("building the showrunner binary");
+    run(Command::new(env!("CARGO")).args(["build", "--quiet", "--release", "-p", "showrunner"]))?;
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    Ok(target.join("release").join("showrunner"))
+}
+
+fn demo(root: &Path) -> Result<()> {
+    let modules = setup(root)?;
+    let bin = showrunner_bin(root)?;
+    let examples: Vec<&PathBuf> = modules.iter().filter(|m| {
+        let name = m.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        name.starts_with("scene_") || name.starts_with("transition_")
+    }).collect();
+    for module in examples {
+        step(&format!("{}", module.file_name().and_then(|f| f.to_str()).unwrap_or_default()));
+        run(Command::new(&bin).arg("check").arg(module))?;
+        let transition = module.file_stem().and_then(|s| s.to_str()).is_some_and(|s| s.starts_with("transition_"));
+        let mut ticks = Command::new(&bin);
+        ticks.arg("ticks").arg(module).args(["--frames", "90", "--every", "15"]);
+        if !transition {
+            ticks.args(["--event", "0:play", "--event", "45:next"]);
+        }
+        run(&mut ticks)?;
+    }
+    eprintln!("\nNext: `showrunner ticks MODULE.wasm --frames 60 --event 0:play --json`, or edit a scene in example-scenes/ and run `cargo xtask build-scenes`.");
+    Ok(())
+}
+
+fn test(root: &Path, args: &[String]) -> Result<()> {
+    setup(root)?;
+    step("running the tests");
+    run(Command::new(env!("CARGO")).args(["test", "--release", "--workspace"]).args(args))
+}
+
+fn bench(root: &Path) -> Result<()> {
+    setup(root)?;
+    step("running the benchmarks");
+    run(Command::new(env!("CARGO")).args(["bench", "-p", "showrunner-benches"]))
+}
