@@ -15,8 +15,10 @@ const APT_PACKAGES: &[&str] = &["pkg-config", "ca-certificates"];
 const WASM_TARGET: &str = "wasm32-wasip2";
 /// Cargo profile the guest modules are built with (see the root Cargo.toml).
 const GUEST_PROFILE: &str = "guest";
-/// Folders whose crates are guest modules.
-const GUEST_DIRS: &[&str] = &["example-scenes", "tests/guests"];
+/// Folders whose crates are guest modules. Test guests come first: one of them links
+/// an example scene as a library, which rewrites that scene's .wasm without its
+/// exports, so the example scenes must be built (and their .wasm written) after.
+const GUEST_DIRS: &[&str] = &["tests/guests", "example-scenes"];
 
 #[derive(Parser)]
 #[command(about = "showrunner project tasks")]
@@ -150,12 +152,12 @@ fn build_scenes(root: &Path) -> Result<Vec<PathBuf>> {
     let packages = guest_packages(root)?;
     step(&format!("building {} guest modules for {WASM_TARGET}", packages.len()));
     let started = Instant::now();
-    let mut cmd = Command::new(env!("CARGO"));
-    cmd.args(["build", "--quiet", "--profile", GUEST_PROFILE, "--target", WASM_TARGET]);
+    // One cargo run per package: built together, cargo would unify features, and a
+    // guest that links another scene as a library (without its exports) would then
+    // get that scene's exports too.
     for p in &packages {
-        cmd.args(["-p", p]);
+        run(Command::new(env!("CARGO")).args(["build", "--quiet", "--profile", GUEST_PROFILE, "--target", WASM_TARGET, "-p", p]))?;
     }
-    run(&mut cmd)?;
     let dir = guest_dir(root);
     let mut built = Vec::new();
     for p in &packages {

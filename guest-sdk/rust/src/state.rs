@@ -1,8 +1,9 @@
 //! Saving and restoring scene state across hot-swaps, with serde.
 //!
-//! State is encoded with postcard behind a one-byte format tag. Add new fields at
-//! the end of your state struct with `#[serde(default)]` so a new build can read
-//! the state of an older one.
+//! State is encoded with postcard behind a one-byte format tag. Postcard is compact
+//! but not self-describing: a struct with an added field cannot read bytes saved
+//! without it (`#[serde(default)]` does not help). To change the shape of your state,
+//! keep the old struct and fall back to it in `restore_state` (see the guide).
 
 use serde::{Serialize, de::DeserializeOwned};
 

@@ -23,6 +23,8 @@ pub enum FaultKind {
     Deadline { budget: Duration },
     #[error("hit its memory cap of {limit_bytes} bytes (tried to grow to {requested_bytes})")]
     MemoryCap { limit_bytes: usize, requested_bytes: usize },
+    #[error("handed the host more than its transfer cap of {limit_bytes} bytes in one call")]
+    TransferCap { limit_bytes: usize },
     #[error("trapped: {message}")]
     Trap { message: String },
     #[error("returned an invalid draw list: {0}")]
@@ -39,6 +41,7 @@ impl FaultKind {
         match self {
             FaultKind::Deadline { .. } => "deadline",
             FaultKind::MemoryCap { .. } => "memory-cap",
+            FaultKind::TransferCap { .. } => "transfer-cap",
             FaultKind::Trap { .. } => "trap",
             FaultKind::InvalidDrawList(_) => "invalid-draw-list",
             FaultKind::InitFailed(_) => "init-failed",

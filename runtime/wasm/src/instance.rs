@@ -30,6 +30,7 @@ impl Sandbox {
         let state = StoreState::new(&host.limits, host.services.clone(), log, seed);
         let mut store = Store::new(&host.engine, state);
         store.limiter(|s| &mut s.limiter);
+        store.set_hostcall_fuel(host.limits.transfer_bytes);
         store.set_epoch_deadline(deadline_ticks(host.limits.init_deadline));
         Sandbox { store, module: module.clone(), module_label: module.label(), layer: layer.to_string(), poisoned: false }
     }
@@ -55,6 +56,11 @@ impl Sandbox {
     fn classify(&mut self, err: &wasmtime::Error, deadline: Duration) -> FaultKind {
         if let Some(requested_bytes) = self.store.data_mut().limiter.refused_growth.take() {
             return FaultKind::MemoryCap { limit_bytes: self.module.host.limits.memory_bytes, requested_bytes };
+        }
+        // wasmtime's error for an over-budget transfer is a private type; its
+        // message is the only stable handle on it.
+        if format!("{err:#}").contains("fuel allocated for hostcalls has been exhausted") {
+            return FaultKind::TransferCap { limit_bytes: self.module.host.limits.transfer_bytes };
         }
         let panic = self.store.data().log.call_error();
         match err.downcast_ref::<Trap>() {

@@ -325,7 +325,7 @@ impl LayerRunner {
     fn restart(&mut self) -> Result<(), Fault> {
         let mut instance = start(&self.module, &self.id, self.seed, &self.log, &self.props)?;
         if let Some(state) = &self.checkpoint
-            && let Ok(Err(reason)) = instance.restore_state(state)
+            && let Err(reason) = instance.restore_state(state)?
         {
             tracing::warn!(layer = %self.id, %reason, "module declined its checkpoint; continuing from its initial state");
         }

@@ -15,6 +15,9 @@ pub struct SandboxLimits {
     pub event_deadline: Duration,
     /// Linear memory one instance may grow to, in bytes.
     pub memory_bytes: usize,
+    /// Bytes a guest may hand the host in one call (strings, lists, the draw list);
+    /// caps what the host allocates on a guest's behalf.
+    pub transfer_bytes: usize,
     /// Table elements one instance may hold.
     pub table_elements: usize,
     /// Core instances, memories and tables one module may create.
@@ -38,6 +41,7 @@ impl Default for SandboxLimits {
             init_deadline: Duration::from_millis(200),
             event_deadline: Duration::from_millis(20),
             memory_bytes: 64 << 20,
+            transfer_bytes: 16 << 20,
             table_elements: 20_000,
             instances_per_module: 16,
             memories_per_module: 2,
