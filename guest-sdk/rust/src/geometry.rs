@@ -3,7 +3,16 @@
 use crate::scene_bindings::showrunner::scene::types::{
     GradientStop, ImageFill, LinearGradient, RadialGradient,
 };
-use crate::{Affine, Color, Rect, SceneView};
+use crate::{Affine, Color, FrameInfo, Rect, SceneView};
+
+impl FrameInfo {
+    /// Frame `index` at `fps_num / fps_den` frames per second, the way the host
+    /// computes it (time from the index, never accumulated). For native tests.
+    pub fn at(index: u64, width: u32, height: u32, fps_num: u32, fps_den: u32) -> FrameInfo {
+        let (num, den) = if fps_num == 0 || fps_den == 0 { (30, 1) } else { (fps_num, fps_den) };
+        FrameInfo { index, time: index as f64 * den as f64 / num as f64, width, height, fps_num: num, fps_den: den }
+    }
+}
 
 impl Color {
     pub const WHITE: Color = Color::rgb(1.0, 1.0, 1.0);

@@ -32,6 +32,7 @@ pub mod scene_bindings {
         pub_export_macro: true,
         export_macro_name: "__export_scene_world",
         default_bindings_module: "showrunner_guest::scene_bindings",
+        additional_derives: [PartialEq],
     });
 }
 
