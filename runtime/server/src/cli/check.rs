@@ -8,7 +8,7 @@ use clap::Args;
 use showrunner_core::PropValue;
 use showrunner_wasm::{Host, LoadedModule};
 
-use super::{EXIT_REJECTED, read_module};
+use super::{EXIT_REJECTED, load_module};
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -20,13 +20,8 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: &CheckArgs, host: Arc<Host>) -> anyhow::Result<ExitCode> {
-    let bytes = read_module(&args.module)?;
-    let module = match host.load(&bytes) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("{}: rejected: {e}", args.module.display());
-            return Ok(ExitCode::from(EXIT_REJECTED));
-        }
+    let Some(module) = load_module(&host, &args.module)? else {
+        return Ok(ExitCode::from(EXIT_REJECTED));
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary_json(&module))?);

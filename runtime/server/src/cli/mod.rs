@@ -55,7 +55,15 @@ fn default_cache_dir() -> PathBuf {
     base.join("showrunner").join("modules")
 }
 
-/// Reads a module file, with the path in the error.
-fn read_module(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+/// Reads and loads a module. `None` if the host rejected it; the one-line reason is
+/// printed. An unreadable file is an error.
+fn load_module(host: &Arc<Host>, path: &std::path::Path) -> anyhow::Result<Option<Arc<showrunner_wasm::LoadedModule>>> {
+    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    match host.load(&bytes) {
+        Ok(module) => Ok(Some(module)),
+        Err(e) => {
+            eprintln!("{}: rejected: {e}", path.display());
+            Ok(None)
+        }
+    }
 }

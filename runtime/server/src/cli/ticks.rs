@@ -11,7 +11,7 @@ use clap::Args;
 use showrunner_core::{DrawOp, Event, FrameInfo};
 use showrunner_wasm::{FaultPolicy, GuestLog, Host, LayerRunner, TransitionInstance, World};
 
-use super::{EXIT_FAULTED, EXIT_REJECTED, read_module};
+use super::{EXIT_FAULTED, EXIT_REJECTED, load_module};
 
 #[derive(Args, Debug)]
 pub struct TicksArgs {
@@ -70,13 +70,8 @@ fn parse_event(s: &str) -> Result<(u64, Event), String> {
 }
 
 pub fn run(args: &TicksArgs, host: Arc<Host>) -> anyhow::Result<ExitCode> {
-    let bytes = read_module(&args.module)?;
-    let module = match host.load(&bytes) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("{}: rejected: {e}", args.module.display());
-            return Ok(ExitCode::from(EXIT_REJECTED));
-        }
+    let Some(module) = load_module(&host, &args.module)? else {
+        return Ok(ExitCode::from(EXIT_REJECTED));
     };
     let props = args.props.iter().map(|a| module.info.parse_assignment(a)).collect::<Result<Vec<_>, _>>()?;
     let frame_at = |i: u64| FrameInfo::at(i, args.size.0, args.size.1, args.fps.0, args.fps.1);
