@@ -17,6 +17,9 @@ pub struct LowerThird {
     background: Color,
     text_color: Color,
     appear: Appear,
+    /// Text width measured for a frame height; measuring crosses into the host, so
+    /// it is done again only when the text or the output size changes.
+    measured: Option<(u32, f32)>,
 }
 
 impl Scene for LowerThird {
@@ -42,6 +45,7 @@ impl Scene for LowerThird {
             background: Color::BLACK,
             text_color: Color::WHITE,
             appear: Appear::new(0.6, 0.4),
+            measured: None,
         };
         scene.set_props(props);
         Ok(scene)
@@ -53,6 +57,7 @@ impl Scene for LowerThird {
         self.accent = props.color("accent", Color::hex(0xE8_3A_3A));
         self.background = props.color("background", Color::BLACK);
         self.text_color = props.color("text-color", Color::WHITE);
+        self.measured = None;
     }
 
     fn on_event(&mut self, event: &Event) {
@@ -72,7 +77,14 @@ impl Scene for LowerThird {
         let scale = h / 1080.0;
         let name_style = TextStyle::new(54.0 * scale).weight(700).paint(self.text_color);
         let title_style = TextStyle::new(32.0 * scale).paint(self.text_color.fade(0.8));
-        let text_width = name_style.measure(&self.name).0.max(title_style.measure(&self.title).0);
+        let text_width = match self.measured {
+            Some((height, width)) if height == frame.height => width,
+            _ => {
+                let width = name_style.measure(&self.name).0.max(title_style.measure(&self.title).0);
+                self.measured = Some((frame.height, width));
+                width
+            }
+        };
 
         let margin = 96.0 * scale;
         let bar = Rect::new(margin, h - 260.0 * scale, text_width + 80.0 * scale, 150.0 * scale);
@@ -101,3 +113,31 @@ impl Scene for LowerThird {
 }
 
 export_scene!(LowerThird);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use showrunner_guest::{DrawOp, Prop, PropValue};
+
+    fn texts(scene: &mut LowerThird, index: u64) -> Vec<String> {
+        let mut canvas = Canvas::new();
+        scene.tick(&FrameInfo::at(index, 1920, 1080, 30, 1), &mut canvas);
+        canvas.take_ops().into_iter().filter_map(|op| if let DrawOp::Text(t) = op { Some(t.text) } else { None }).collect()
+    }
+
+    #[test]
+    fn plays_in_shows_new_props_and_stops_out() {
+        let mut scene = LowerThird::new(&Props::defaults(&LowerThird::describe().props)).expect("new");
+        assert!(texts(&mut scene, 0).is_empty(), "hidden until play");
+        scene.on_event(&Event { name: "play".into(), payload: String::new() });
+        texts(&mut scene, 1);
+        assert_eq!(texts(&mut scene, 30), vec!["Jane Doe", "Host"]);
+        let mut props = Props::defaults(&LowerThird::describe().props);
+        props.merge([Prop { name: "name".into(), value: PropValue::Text("Ada Lovelace".into()) }]);
+        scene.set_props(&props);
+        assert_eq!(texts(&mut scene, 31)[0], "Ada Lovelace");
+        scene.on_event(&Event { name: "stop".into(), payload: String::new() });
+        texts(&mut scene, 32);
+        assert!(texts(&mut scene, 60).is_empty(), "gone after the out animation");
+    }
+}
