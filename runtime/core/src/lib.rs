@@ -4,6 +4,7 @@
 //! This crate does no I/O and knows neither Wasm nor pixels. Types mirror the WIT
 //! contract `showrunner:scene@0.1.0` (wit/0.1.0) one to one.
 
+pub mod abi;
 pub mod drawlist;
 pub mod frame;
 pub mod props;

@@ -37,6 +37,7 @@ fn check_describes_a_scene() {
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     assert!(stdout.contains("world    scene (showrunner:scene@0.1.0)"), "{stdout}");
+    assert!(stdout.contains("abi      component"), "{stdout}");
     assert!(stdout.contains("module   Lower third"), "{stdout}");
     assert!(stdout.contains("name") && stdout.contains("\"Jane Doe\""), "{stdout}");
     assert!(stdout.contains("compile") && stdout.contains("bytes"), "{stdout}");

@@ -1,12 +1,13 @@
 //! On-disk cache of compiled modules, keyed by the module's content hash and the
 //! engine's compatibility hash (a serialized module only loads into an engine with
-//! the same configuration). Writes are atomic (temp file + rename).
+//! the same configuration). Writes are atomic (temp file + rename); the caller
+//! deserializes, since only it knows whether the artifact is a component or a
+//! core module.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use wasmtime::Engine;
-use wasmtime::component::Component;
 
 use crate::host::HostError;
 
@@ -23,24 +24,19 @@ impl CompileCache {
         Ok(CompileCache { dir, engine_key: h.finish() })
     }
 
-    fn path(&self, content_hash: &str) -> PathBuf {
-        self.dir.join(format!("{content_hash}-{:016x}.cwasm", self.engine_key))
+    fn path(&self, content_hash: &str, ext: &str) -> PathBuf {
+        self.dir.join(format!("{content_hash}-{:016x}.{ext}", self.engine_key))
     }
 
-    /// A previously compiled module, if the cache has a usable one.
-    pub(crate) fn get(&self, engine: &Engine, content_hash: &str) -> Option<Component> {
-        let path = self.path(content_hash);
+    /// A previously compiled artifact, if the cache has a usable one. `load`
+    /// deserializes the file; a file that fails to load is removed.
+    pub(crate) fn get<T>(&self, content_hash: &str, ext: &str, load: impl FnOnce(&Path) -> wasmtime::Result<T>) -> Option<T> {
+        let path = self.path(content_hash, ext);
         if !path.exists() {
             return None;
         }
-        // SAFETY: the file was written by `put` below from `Component::serialize` of
-        // this engine configuration (the name carries both hashes), and the cache
-        // directory belongs to this process's data dir. wasmtime also checks the
-        // header and engine compatibility and fails on a mismatch.
-        #[allow(unsafe_code)]
-        let loaded = unsafe { Component::deserialize_file(engine, &path) };
-        match loaded {
-            Ok(component) => Some(component),
+        match load(&path) {
+            Ok(artifact) => Some(artifact),
             Err(e) => {
                 tracing::warn!(path = %path.display(), error = %e, "discarding unusable compiled module");
                 let _ = std::fs::remove_file(&path);
@@ -49,10 +45,10 @@ impl CompileCache {
         }
     }
 
-    /// Stores a compiled module; a failure is logged, not fatal.
-    pub(crate) fn put(&self, content_hash: &str, component: &Component) {
-        let path = self.path(content_hash);
-        let result = component.serialize().map_err(|e| e.to_string()).and_then(|bytes| {
+    /// Stores a serialized artifact; a failure is logged, not fatal.
+    pub(crate) fn put(&self, content_hash: &str, ext: &str, serialized: wasmtime::Result<Vec<u8>>) {
+        let path = self.path(content_hash, ext);
+        let result = serialized.map_err(|e| e.to_string()).and_then(|bytes| {
             let tmp = path.with_extension(format!("tmp{}", std::process::id()));
             std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, &path)).map_err(|e| e.to_string())
         });

@@ -27,6 +27,8 @@ pub enum FaultKind {
     TransferCap { limit_bytes: usize },
     #[error("trapped: {message}")]
     Trap { message: String },
+    #[error("broke the core ABI: {what}")]
+    MalformedOutput { what: String },
     #[error("returned an invalid draw list: {0}")]
     InvalidDrawList(InvalidDrawList),
     #[error("refused to start: {0}")]
@@ -43,6 +45,7 @@ impl FaultKind {
             FaultKind::MemoryCap { .. } => "memory-cap",
             FaultKind::TransferCap { .. } => "transfer-cap",
             FaultKind::Trap { .. } => "trap",
+            FaultKind::MalformedOutput { .. } => "malformed-output",
             FaultKind::InvalidDrawList(_) => "invalid-draw-list",
             FaultKind::InitFailed(_) => "init-failed",
             FaultKind::Instantiate(_) => "instantiate",

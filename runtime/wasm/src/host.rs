@@ -49,6 +49,8 @@ pub enum HostError {
 pub struct Host {
     pub(crate) engine: Engine,
     pub(crate) linker: Linker<StoreState>,
+    /// Imports for core-module ABI v1 guests.
+    pub(crate) core_linker: wasmtime::Linker<StoreState>,
     pub(crate) limits: SandboxLimits,
     pub(crate) services: Arc<dyn HostServices>,
     cache: Option<CompileCache>,
@@ -61,6 +63,7 @@ impl Host {
     pub fn new(limits: SandboxLimits, cache_dir: Option<PathBuf>, services: Arc<dyn HostServices>) -> Result<Arc<Host>, HostError> {
         let engine = Engine::new(&engine_config(&limits)).map_err(|e| HostError::Engine(format!("{e:#}")))?;
         let linker = crate::store::linker(&engine).map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        let core_linker = crate::core_abi::linker(&engine).map_err(|e| HostError::Engine(format!("{e:#}")))?;
         let cache = cache_dir.map(|dir| CompileCache::open(dir, &engine)).transpose()?;
         let stop = Arc::new(AtomicBool::new(false));
         let ticker = {
@@ -75,7 +78,7 @@ impl Host {
                 })
                 .map_err(|e| HostError::Engine(format!("cannot start the epoch thread: {e}")))?
         };
-        Ok(Arc::new(Host { engine, linker, limits, services, cache, ticker: Some((stop, ticker)) }))
+        Ok(Arc::new(Host { engine, linker, core_linker, limits, services, cache, ticker: Some((stop, ticker)) }))
     }
 
     /// A host with default budgets, no cache and no assets (tests, `showrunner check`).

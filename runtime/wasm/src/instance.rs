@@ -9,6 +9,7 @@ use wasmtime::{Store, Trap};
 
 use crate::bindings::{scene::Scene, transition::Transition};
 use crate::convert;
+use crate::core_abi::{AbiViolation, CoreScene, GuestAbort, OutputOverCap};
 use crate::fault::{Fault, FaultKind};
 use crate::guest_log::GuestLog;
 use crate::limits::deadline_ticks;
@@ -59,8 +60,14 @@ impl Sandbox {
         }
         // wasmtime's error for an over-budget transfer is a private type; its
         // message is the only stable handle on it.
-        if format!("{err:#}").contains("fuel allocated for hostcalls has been exhausted") {
+        if err.downcast_ref::<OutputOverCap>().is_some() || format!("{err:#}").contains("fuel allocated for hostcalls has been exhausted") {
             return FaultKind::TransferCap { limit_bytes: self.module.host.limits.transfer_bytes };
+        }
+        if let Some(AbiViolation(what)) = err.downcast_ref::<AbiViolation>() {
+            return FaultKind::MalformedOutput { what: what.clone() };
+        }
+        if let Some(GuestAbort(message)) = err.downcast_ref::<GuestAbort>() {
+            return FaultKind::Trap { message: format!("abort: {message}") };
         }
         let panic = self.store.data().log.call_error();
         match err.downcast_ref::<Trap>() {
@@ -77,28 +84,45 @@ impl Sandbox {
     }
 }
 
-/// A scene instance. Calls return a [`Fault`] on any misbehaviour; after one, the
-/// instance refuses further calls and should be dropped.
+/// How calls reach the guest: component bindings or core ABI v1.
+enum Backend {
+    Component(Scene),
+    Core(CoreScene),
+}
+
+/// A scene instance (component or core-ABI module: same budgets, same faults).
+/// Calls return a [`Fault`] on any misbehaviour; after one, the instance refuses
+/// further calls and should be dropped.
 pub struct SceneInstance {
     sandbox: Sandbox,
-    bindings: Scene,
+    backend: Backend,
+}
+
+/// Decodes a core module's output; bytes that do not decode poison the instance.
+fn decoded<T>(sandbox: &mut Sandbox, call: &'static str, what: &str, r: Result<T, core::abi::AbiError>) -> Result<T, Fault> {
+    r.map_err(|e| {
+        sandbox.poisoned = true;
+        sandbox.fault(call, FaultKind::MalformedOutput { what: format!("{what}: {e}") })
+    })
 }
 
 impl SceneInstance {
     /// Instantiates `module` (which must be a scene) for `layer`. `seed` fixes the
-    /// guest's WASI randomness; `log` receives its log lines.
+    /// guest's randomness; `log` receives its log lines.
     pub fn new(module: &Arc<LoadedModule>, layer: &str, seed: u64, log: GuestLog) -> Result<SceneInstance, Fault> {
         let mut sandbox = Sandbox::new(module, layer, seed, log);
-        let Pre::Scene(pre) = &module.pre else {
-            return Err(sandbox.fault("instantiate", FaultKind::Instantiate("module is a transition, not a scene".into())));
-        };
         let deadline = module.host.limits.init_deadline;
-        let bindings = sandbox.call("instantiate", deadline, |store| pre.instantiate(store))?;
-        Ok(SceneInstance { sandbox, bindings })
+        let max_output = module.host.limits.transfer_bytes;
+        let backend = match &module.pre {
+            Pre::Scene(pre) => Backend::Component(sandbox.call("instantiate", deadline, |store| pre.instantiate(store))?),
+            Pre::CoreScene(pre) => Backend::Core(sandbox.call("instantiate", deadline, |store| CoreScene::instantiate(pre, store, max_output))?),
+            Pre::Transition(_) => return Err(sandbox.fault("instantiate", FaultKind::Instantiate("module is a transition, not a scene".into()))),
+        };
+        Ok(SceneInstance { sandbox, backend })
     }
 
-    fn limits(&self) -> &crate::SandboxLimits {
-        &self.sandbox.module.host.limits
+    fn limits(&self) -> crate::SandboxLimits {
+        self.sandbox.module.host.limits.clone()
     }
 
     pub fn module(&self) -> &Arc<LoadedModule> {
@@ -110,43 +134,81 @@ impl SceneInstance {
     }
 
     pub fn describe(&mut self) -> Result<ModuleInfo, Fault> {
-        let (b, d) = (&self.bindings, self.limits().init_deadline);
-        self.sandbox.call("describe", d, |s| b.call_describe(s)).map(convert::module_info)
-    }
-
-    /// Starts the scene with every prop (defaults filled in by the caller).
-    pub fn init(&mut self, props: &[Prop]) -> Result<(), Fault> {
-        let (b, d) = (&self.bindings, self.limits().init_deadline);
-        let wit_props: Vec<_> = props.iter().map(convert::to_wit_prop).collect();
-        match self.sandbox.call("init", d, |s| b.call_init(s, &wit_props))? {
-            Ok(()) => Ok(()),
-            Err(reason) => {
-                self.sandbox.poisoned = true;
-                Err(self.sandbox.fault("init", FaultKind::InitFailed(reason)))
+        let d = self.sandbox.module.host.limits.init_deadline;
+        match &self.backend {
+            Backend::Component(b) => self.sandbox.call("describe", d, |s| b.call_describe(s)).map(convert::module_info),
+            Backend::Core(c) => {
+                let bytes = self.sandbox.call("describe", d, |s| c.describe(s))?;
+                decoded(&mut self.sandbox, "describe", "module-info", core::abi::decode_module_info(&bytes))
             }
         }
     }
 
+    /// Starts the scene with every prop (defaults filled in by the caller).
+    pub fn init(&mut self, props: &[Prop]) -> Result<(), Fault> {
+        let d = self.sandbox.module.host.limits.init_deadline;
+        let outcome = match &self.backend {
+            Backend::Component(b) => {
+                let wit_props: Vec<_> = props.iter().map(convert::to_wit_prop).collect();
+                self.sandbox.call("init", d, |s| b.call_init(s, &wit_props))?
+            }
+            Backend::Core(c) => {
+                let input = core::abi::encode_props(props);
+                let bytes = self.sandbox.call("init", d, |s| c.init(s, &input))?;
+                decoded(&mut self.sandbox, "init", "result", core::abi::decode_result(&bytes))?
+            }
+        };
+        outcome.map_err(|reason| {
+            self.sandbox.poisoned = true;
+            self.sandbox.fault("init", FaultKind::InitFailed(reason))
+        })
+    }
+
     pub fn set_props(&mut self, props: &[Prop]) -> Result<(), Fault> {
-        let (b, d) = (&self.bindings, self.limits().event_deadline);
-        let wit_props: Vec<_> = props.iter().map(convert::to_wit_prop).collect();
-        self.sandbox.call("set-props", d, |s| b.call_set_props(s, &wit_props))
+        let d = self.sandbox.module.host.limits.event_deadline;
+        match &self.backend {
+            Backend::Component(b) => {
+                let wit_props: Vec<_> = props.iter().map(convert::to_wit_prop).collect();
+                self.sandbox.call("set-props", d, |s| b.call_set_props(s, &wit_props))
+            }
+            Backend::Core(c) => {
+                let input = core::abi::encode_props(props);
+                self.sandbox.call("set-props", d, |s| c.set_props(s, &input))
+            }
+        }
     }
 
     pub fn on_event(&mut self, event: &Event) -> Result<(), Fault> {
-        let (b, d) = (&self.bindings, self.limits().event_deadline);
-        let e = convert::to_wit_event(event);
-        self.sandbox.call("on-event", d, |s| b.call_on_event(s, &e))
+        let d = self.sandbox.module.host.limits.event_deadline;
+        match &self.backend {
+            Backend::Component(b) => {
+                let e = convert::to_wit_event(event);
+                self.sandbox.call("on-event", d, |s| b.call_on_event(s, &e))
+            }
+            Backend::Core(c) => {
+                let input = core::abi::encode_event(event);
+                self.sandbox.call("on-event", d, |s| c.on_event(s, &input))
+            }
+        }
     }
 
     /// Ticks one frame and validates the draw list (closing groups left open).
     pub fn tick(&mut self, frame: &FrameInfo) -> Result<(Vec<DrawOp>, Repairs), Fault> {
         self.sandbox.store.data().clock.set_seconds(frame.time);
-        let (b, d) = (&self.bindings, self.limits().tick_deadline);
-        let f = convert::to_wit_frame(frame);
-        let raw = self.sandbox.call("tick", d, |s| b.call_tick(s, f))?;
-        let mut ops = convert::draw_list(raw);
-        match core::validate(&mut ops, &self.limits().draw_list) {
+        let limits = self.limits();
+        let d = limits.tick_deadline;
+        let mut ops = match &self.backend {
+            Backend::Component(b) => {
+                let f = convert::to_wit_frame(frame);
+                convert::draw_list(self.sandbox.call("tick", d, |s| b.call_tick(s, f))?)
+            }
+            Backend::Core(c) => {
+                let input = core::abi::encode_frame(frame);
+                let bytes = self.sandbox.call("tick", d, |s| c.tick(s, &input))?;
+                decoded(&mut self.sandbox, "tick", "draw list", core::abi::decode_draw_list(&bytes, limits.draw_list.max_ops))?
+            }
+        };
+        match core::validate(&mut ops, &limits.draw_list) {
             Ok(repairs) => Ok((ops, repairs)),
             Err(invalid) => {
                 self.sandbox.poisoned = true;
@@ -156,14 +218,23 @@ impl SceneInstance {
     }
 
     pub fn save_state(&mut self) -> Result<Vec<u8>, Fault> {
-        let (b, d) = (&self.bindings, self.limits().init_deadline);
-        self.sandbox.call("save-state", d, |s| b.call_save_state(s))
+        let d = self.sandbox.module.host.limits.init_deadline;
+        match &self.backend {
+            Backend::Component(b) => self.sandbox.call("save-state", d, |s| b.call_save_state(s)),
+            Backend::Core(c) => self.sandbox.call("save-state", d, |s| c.save_state(s)),
+        }
     }
 
     /// `Ok(Err(reason))` when the module declines the state (it stays healthy).
     pub fn restore_state(&mut self, state: &[u8]) -> Result<Result<(), String>, Fault> {
-        let (b, d) = (&self.bindings, self.limits().init_deadline);
-        self.sandbox.call("restore-state", d, |s| b.call_restore_state(s, state))
+        let d = self.sandbox.module.host.limits.init_deadline;
+        match &self.backend {
+            Backend::Component(b) => self.sandbox.call("restore-state", d, |s| b.call_restore_state(s, state)),
+            Backend::Core(c) => {
+                let bytes = self.sandbox.call("restore-state", d, |s| c.restore_state(s, state))?;
+                decoded(&mut self.sandbox, "restore-state", "result", core::abi::decode_result(&bytes))
+            }
+        }
     }
 }
 

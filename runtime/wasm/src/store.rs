@@ -152,7 +152,9 @@ pub(crate) struct StoreState {
     pub(crate) limiter: Limiter,
     pub(crate) log: GuestLog,
     pub(crate) clock: FrameClock,
-    services: Arc<dyn HostServices>,
+    pub(crate) services: Arc<dyn HostServices>,
+    /// Per-layer seed (also what a core module's `env.seed` returns).
+    pub(crate) seed: u64,
 }
 
 impl StoreState {
@@ -183,6 +185,7 @@ impl StoreState {
             log,
             clock,
             services,
+            seed,
         }
     }
 }

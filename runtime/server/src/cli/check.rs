@@ -34,6 +34,7 @@ pub fn run(args: &CheckArgs, host: Arc<Host>) -> anyhow::Result<ExitCode> {
 fn summary_json(m: &LoadedModule) -> serde_json::Value {
     serde_json::json!({
         "world": m.world.name(),
+        "abi": m.abi.name(),
         "wit": format!("showrunner:scene@{}", showrunner_wasm::WIT_VERSION),
         "name": m.info.name,
         "version": m.info.version,
@@ -48,6 +49,7 @@ fn summary_json(m: &LoadedModule) -> serde_json::Value {
 fn print_summary(path: &std::path::Path, m: &LoadedModule) {
     println!("{}", path.display());
     println!("  world    {} (showrunner:scene@{})", m.world.name(), showrunner_wasm::WIT_VERSION);
+    println!("  abi      {}", m.abi.name());
     println!("  module   {} {}", m.info.name, m.info.version);
     println!("  size     {} bytes, blake3 {}", m.size_bytes, &m.hash[..16]);
     let how = if m.from_cache { "loaded from cache" } else { "compiled" };
