@@ -115,6 +115,7 @@ impl Scene for LowerThird {
 export_scene!(LowerThird);
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use showrunner_guest::{DrawOp, Prop, PropValue};

@@ -33,6 +33,7 @@ pub fn load<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

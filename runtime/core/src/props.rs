@@ -111,10 +111,8 @@ impl PropSpec {
             PropValue::Text(s) | PropValue::Asset(s) if s.len() > MAX_PROP_TEXT_BYTES => {
                 return Err(PropError::Invalid { name: name(), reason: format!("longer than {MAX_PROP_TEXT_BYTES} bytes") });
             }
-            PropValue::Color(c) => {
-                if ![c.r, c.g, c.b, c.a].iter().all(|v| (0.0..=1.0).contains(v)) {
-                    return Err(PropError::Invalid { name: name(), reason: "colour channels must be in 0..=1".into() });
-                }
+            PropValue::Color(c) if ![c.r, c.g, c.b, c.a].iter().all(|v| (0.0..=1.0).contains(v)) => {
+                return Err(PropError::Invalid { name: name(), reason: "colour channels must be in 0..=1".into() });
             }
             _ => {}
         }

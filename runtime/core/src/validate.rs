@@ -265,7 +265,7 @@ impl Checker<'_> {
     }
 
     fn path(&mut self, p: &Path) -> Result<(), InvalidDrawList> {
-        if p.points.len() % 2 != 0 {
+        if !p.points.len().is_multiple_of(2) {
             return Err(self.malformed(format!("path has an odd number of floats ({})", p.points.len())));
         }
         let points = p.points.len() / 2;

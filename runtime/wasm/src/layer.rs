@@ -202,11 +202,12 @@ impl LayerRunner {
         if self.quarantine.is_some() {
             return outcome;
         }
-        if self.instance.is_none() && frame.index >= self.retry_at {
-            if let Err(fault) = self.restart() {
-                outcome.quarantined = self.record_fault(fault.clone());
-                outcome.fault = Some(fault);
-            }
+        if self.instance.is_none()
+            && frame.index >= self.retry_at
+            && let Err(fault) = self.restart()
+        {
+            outcome.quarantined = self.record_fault(fault.clone());
+            outcome.fault = Some(fault);
         }
         let Some(instance) = self.instance.as_mut() else {
             outcome.guest_time = started.elapsed();

@@ -1,6 +1,8 @@
 //! Hostile guests end as the right typed fault, the host survives, and a healthy
 //! module ticked right after (in the same host) draws its normal list.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::result_large_err)]
+
 mod common;
 
 use std::time::Duration;

@@ -139,7 +139,7 @@ pub fn run(args: &TicksArgs, host: Arc<Host>) -> anyhow::Result<ExitCode> {
 }
 
 fn shown(args: &TicksArgs, frame: u64) -> bool {
-    frame % args.every == 0 || frame + 1 == args.frames
+    frame.is_multiple_of(args.every) || frame + 1 == args.frames
 }
 
 fn op_summary(ops: &[DrawOp]) -> String {

@@ -1,7 +1,7 @@
 //! Shared helpers for the host's integration tests: where the built guest modules
 //! are, and hosts with default or adjusted budgets.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::expect_used, clippy::result_large_err)]
 
 use std::path::PathBuf;
 use std::sync::Arc;
