@@ -1,0 +1,2 @@
+// Package entry: `import { Scene, ... } from "@showrunner/guest"` resolves here.
+export * from "./assembly/index";
