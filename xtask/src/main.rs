@@ -1,17 +1,26 @@
 //! `cargo xtask`: the project's two main commands (`demo`, `test`) and what they
 //! need first. Every command runs `setup` itself, which is idempotent: it installs
 //! only what is missing (apt packages, the wasm32-wasip2 target) and builds the
-//! guest modules (example scenes and test guests) to Wasm components.
+//! guest modules (example scenes and test guests): Rust crates to Wasm components,
+//! AssemblyScript projects (folders with a package.json) to core modules.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
-/// Debian packages the project needs at build, test or run time.
-const APT_PACKAGES: &[&str] = &["pkg-config", "ca-certificates"];
+/// Debian packages the project needs at build, test or run time, each with the
+/// command it provides: a package whose command is already on PATH (Node installed
+/// some other way, say) is not installed again.
+const APT_PACKAGES: &[(&str, Option<&str>)] = &[
+    ("pkg-config", Some("pkg-config")),
+    ("ca-certificates", None),
+    // AssemblyScript guests (`npm ci`, `npm run build`); AssemblyScript 0.28 wants Node 20+.
+    ("nodejs", Some("node")),
+    ("npm", Some("npm")),
+];
 const WASM_TARGET: &str = "wasm32-wasip2";
 /// Cargo profile the guest modules are built with (see the root Cargo.toml).
 const GUEST_PROFILE: &str = "guest";
@@ -86,10 +95,28 @@ fn setup(root: &Path) -> Result<Vec<PathBuf>> {
     build_scenes(root)
 }
 
+/// Is `command` an executable file in one of PATH's folders?
+fn on_path(command: &str) -> bool {
+    let Some(path) = std::env::var_os("PATH") else { return false };
+    std::env::split_paths(&path).any(|dir| {
+        let file = dir.join(command);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        }
+        #[cfg(not(unix))]
+        {
+            file.is_file()
+        }
+    })
+}
+
 fn install_apt_packages() -> Result<()> {
     let missing: Vec<&str> = APT_PACKAGES
         .iter()
-        .copied()
+        .filter(|(_, command)| !command.is_some_and(on_path))
+        .map(|(package, _)| *package)
         .filter(|p| {
             let status = output(Command::new("dpkg-query").args(["-W", "-f=${Status}", p])).unwrap_or_default();
             !status.contains("install ok installed")
@@ -167,6 +194,83 @@ fn build_scenes(root: &Path) -> Result<Vec<PathBuf>> {
         built.push(path);
     }
     eprintln!("    built in {:.1}s into {}", started.elapsed().as_secs_f64(), dir.display());
+    built.extend(build_assemblyscript_guests(root)?);
+    Ok(built)
+}
+
+/// Folders of AssemblyScript guests: those under the guest folders with a package.json.
+fn assemblyscript_guests(root: &Path) -> Vec<PathBuf> {
+    let mut all = Vec::new();
+    for dir in GUEST_DIRS {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
+        let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("package.json").is_file()).collect();
+        dirs.sort();
+        all.extend(dirs);
+    }
+    all
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// `npm ci` is needed when node_modules is missing or older than package-lock.json
+/// (npm rewrites node_modules/.package-lock.json on every install).
+fn needs_npm_install(project: &Path) -> bool {
+    let modules = project.join("node_modules");
+    let installed = modified(&modules.join(".package-lock.json")).or_else(|| modified(&modules));
+    match (installed, modified(&project.join("package-lock.json"))) {
+        (None, _) => true,
+        (Some(installed), Some(lock)) => lock > installed,
+        (Some(_), None) => false,
+    }
+}
+
+/// Builds every AssemblyScript guest with its own `npm run build`, which writes the
+/// module under the project's build/ folder; returns the .wasm files it wrote.
+fn build_assemblyscript_guests(root: &Path) -> Result<Vec<PathBuf>> {
+    let projects = assemblyscript_guests(root);
+    if projects.is_empty() {
+        return Ok(Vec::new());
+    }
+    step(&format!("building {} AssemblyScript guest modules (core ABI v1)", projects.len()));
+    let node = output(Command::new("node").arg("--version"))
+        .context("node is needed to build AssemblyScript guests (`cargo xtask setup` installs it)")?;
+    let major = node.trim().trim_start_matches('v').split('.').next().and_then(|m| m.parse::<u32>().ok()).unwrap_or(0);
+    if major < 20 {
+        eprintln!("    warning: node {} found; AssemblyScript 0.28 wants Node 20 or newer", node.trim());
+    }
+    let started = Instant::now();
+    let mut built = Vec::new();
+    for project in &projects {
+        let name = project.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        if needs_npm_install(project) {
+            run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(project))
+                .with_context(|| format!("npm ci in {} (npm is needed for AssemblyScript guests; `cargo xtask setup` installs it)", project.display()))?;
+        }
+        // Whatever this build writes under build/ is newer than this (with slack for
+        // file systems that keep coarse modification times).
+        let since = SystemTime::now() - Duration::from_secs(2);
+        run(Command::new("npm").args(["run", "--silent", "build"]).current_dir(project))
+            .with_context(|| format!("building the AssemblyScript guest in {}", project.display()))?;
+        let out_dir = project.join("build");
+        let mut wasm: Vec<PathBuf> = std::fs::read_dir(&out_dir)
+            .with_context(|| format!("`npm run build` in {} wrote no build/ folder", project.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "wasm") && modified(p).is_some_and(|m| m >= since))
+            .collect();
+        wasm.sort();
+        if wasm.is_empty() {
+            bail!("`npm run build` in {} wrote no .wasm under build/", project.display());
+        }
+        for path in wasm {
+            let size = std::fs::metadata(&path)?.len();
+            let file = path.file_name().and_then(|f| f.to_str()).unwrap_or_default();
+            eprintln!("    {:<28} {:>7} KiB  ({file})", name, size / 1024);
+            built.push(path);
+        }
+    }
+    eprintln!("    built in {:.1}s", started.elapsed().as_secs_f64());
     Ok(built)
 }
 
@@ -185,7 +289,7 @@ fn demo(root: &Path) -> Result<()> {
         name.starts_with("scene_") || name.starts_with("transition_")
     }).collect();
     for module in examples {
-        step(&format!("{}", module.file_name().and_then(|f| f.to_str()).unwrap_or_default()));
+        step(module.file_name().and_then(|f| f.to_str()).unwrap_or_default());
         run(Command::new(&bin).arg("check").arg(module))?;
         let transition = module.file_stem().and_then(|s| s.to_str()).is_some_and(|s| s.starts_with("transition_"));
         let mut ticks = Command::new(&bin);
