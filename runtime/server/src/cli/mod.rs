@@ -1,6 +1,7 @@
 //! Command-line interface: argument definitions and dispatch.
 
 mod check;
+mod new;
 mod ticks;
 
 use std::path::PathBuf;
@@ -10,6 +11,8 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use showrunner_wasm::{Host, NoAssets, SandboxLimits};
 
+/// Exit code for bad arguments (clap uses it too).
+pub const EXIT_USAGE: u8 = 2;
 /// Exit code when a module cannot be loaded.
 pub const EXIT_REJECTED: u8 = 3;
 /// Exit code when a module faulted while running.
@@ -36,6 +39,9 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Runs a module headless for N frames and prints what each frame drew.
     Ticks(ticks::TicksArgs),
+    /// Creates a scene project (Rust or AssemblyScript) that builds out of the box,
+    /// then prints the commands that build, check and run it.
+    New(new::NewArgs),
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -44,6 +50,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Check(a) => check::run(&a, host()?),
         Command::Ticks(a) => ticks::run(&a, host()?),
+        Command::New(a) => new::run(&a),
     }
 }
 
