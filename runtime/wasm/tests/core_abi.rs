@@ -178,3 +178,53 @@ fn wrong_exports_imports_and_versions_are_rejected_at_load() {
     let err = reason(module(&[("sr_abi_version", "i32.const 2")], "", ""));
     assert!(err.to_string().contains("core ABI version 2"), "{err}");
 }
+
+/// The AssemblyScript test guests (tests/guests/as-hostile), built by xtask.
+fn as_guest(file: &str) -> Vec<u8> {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/guests/as-hostile/build").join(file);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; build it with `cargo xtask build-scenes`", path.display()))
+}
+
+fn as_hostile(limits: SandboxLimits, mode: &str) -> Result<FaultKind, showrunner_wasm::LayerStartError> {
+    let host = host_with(limits);
+    let module = host.load(&as_guest("as_hostile.wasm")).expect("AS hostile guest loads");
+    assert_eq!(module.abi, Abi::CoreV1);
+    let mut layer = LayerRunner::new("as", module, &[text_prop("mode", mode)], FaultPolicy::default())?;
+    let out = layer.tick(&frame(0));
+    let fault = out.fault.unwrap_or_else(|| panic!("{mode}: no fault"));
+    assert!(fault.module.starts_with("Hostile AS"), "{}", fault.module);
+    let mut healthy = LayerRunner::new("healthy", load(&host, "scene-lower-third"), &[], FaultPolicy::default()).expect("lower third starts");
+    assert!(healthy.tick(&frame(0)).fresh, "{mode}: the host still runs other modules");
+    Ok(fault.kind)
+}
+
+#[test]
+fn assemblyscript_hostile_guests_end_as_typed_faults() {
+    let host = host_with(relaxed());
+    let module = host.load(&as_guest("as_hostile.wasm")).expect("loads");
+    let mut ok = LayerRunner::new("ok", module, &[text_prop("mode", "ok")], FaultPolicy::default()).expect("starts");
+    assert!(ok.tick(&frame(0)).fresh, "mode ok draws");
+
+    assert_eq!(as_hostile(SandboxLimits::default(), "tick-loop").expect("starts"), FaultKind::Deadline { budget: Duration::from_millis(5) });
+    let roomy = SandboxLimits { tick_deadline: Duration::from_secs(10), ..relaxed() };
+    assert!(matches!(as_hostile(roomy, "memory-bomb").expect("starts"), FaultKind::MemoryCap { .. }));
+    match as_hostile(relaxed(), "abort").expect("starts") {
+        FaultKind::Trap { message } => assert!(message.contains("hostile abort"), "{message}"),
+        other => panic!("abort: {other}"),
+    }
+    match as_hostile(relaxed(), "throw").expect("starts") {
+        FaultKind::Trap { message } => assert!(message.contains("hostile throw"), "{message}"),
+        other => panic!("throw: {other}"),
+    }
+    match as_hostile(SandboxLimits::default(), "init-loop") {
+        Err(showrunner_wasm::LayerStartError::Fault(f)) => assert_eq!((f.call, f.kind), ("init", FaultKind::Deadline { budget: Duration::from_millis(200) })),
+        other => panic!("init-loop: {other:?}"),
+    }
+}
+
+#[test]
+fn an_assemblyscript_module_with_the_wrong_exports_is_rejected_naming_the_export() {
+    let host = host_with(relaxed());
+    let err = host.load(&as_guest("as_wrong_exports.wasm")).unwrap_err();
+    assert!(matches!(err, LoadError::CoreAbi(ref m) if m.contains("`sr_alloc` is missing")), "{err}");
+}
