@@ -306,7 +306,17 @@ fn demo(root: &Path) -> Result<()> {
 fn test(root: &Path, args: &[String]) -> Result<()> {
     setup(root)?;
     step("running the tests");
-    run(Command::new(env!("CARGO")).args(["test", "--release", "--workspace"]).args(args))
+    run(Command::new(env!("CARGO")).args(["test", "--release", "--workspace"]).args(args))?;
+    if !args.is_empty() {
+        // A filtered run is for the Rust tests only.
+        return Ok(());
+    }
+    step("testing the AssemblyScript SDK (npm test)");
+    let sdk = root.join("guest-sdk/assemblyscript");
+    if needs_npm_install(&sdk) {
+        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&sdk))?;
+    }
+    run(Command::new("npm").args(["test"]).current_dir(&sdk))
 }
 
 fn bench(root: &Path) -> Result<()> {
