@@ -114,3 +114,26 @@ fn ticks_names_the_fault_and_exits_4() {
     assert!(stdout.contains("FAULT") && stdout.contains("hostile panic"), "{stdout}");
     assert!(stderr.contains("faulted in tick: trapped"), "{stderr}");
 }
+
+#[test]
+fn ticks_piped_into_a_reader_that_stops_early_exits_cleanly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let path = guest("scene-ticker");
+    let cache = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_showrunner"))
+        .args(["ticks", path.to_str().unwrap_or_default(), "--frames", "100000"])
+        .env("SHOWRUNNER_CACHE_DIR", cache.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("one line");
+    assert!(first.starts_with("frame"), "{first}");
+    // The reader is gone (like `| head -1`): the next write hits a closed pipe.
+    let out = child.wait_with_output().expect("exits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

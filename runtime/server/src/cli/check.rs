@@ -24,7 +24,7 @@ pub fn run(args: &CheckArgs, host: Arc<Host>) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_REJECTED));
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary_json(&module))?);
+        out!("{}", serde_json::to_string_pretty(&summary_json(&module))?);
     } else {
         print_summary(&args.module, &module);
     }
@@ -47,23 +47,23 @@ fn summary_json(m: &LoadedModule) -> serde_json::Value {
 }
 
 fn print_summary(path: &std::path::Path, m: &LoadedModule) {
-    println!("{}", path.display());
-    println!("  world    {} (showrunner:scene@{})", m.world.name(), showrunner_wasm::WIT_VERSION);
-    println!("  abi      {}", m.abi.name());
-    println!("  module   {} {}", m.info.name, m.info.version);
-    println!("  size     {} bytes, blake3 {}", m.size_bytes, &m.hash[..16]);
+    out!("{}", path.display());
+    out!("  world    {} (showrunner:scene@{})", m.world.name(), showrunner_wasm::WIT_VERSION);
+    out!("  abi      {}", m.abi.name());
+    out!("  module   {} {}", m.info.name, m.info.version);
+    out!("  size     {} bytes, blake3 {}", m.size_bytes, &m.hash[..16]);
     let how = if m.from_cache { "loaded from cache" } else { "compiled" };
-    println!("  compile  {:.1} ms ({how})", m.compile_time.as_secs_f64() * 1000.0);
+    out!("  compile  {:.1} ms ({how})", m.compile_time.as_secs_f64() * 1000.0);
     if m.info.props.is_empty() {
-        println!("  props    none");
+        out!("  props    none");
     } else {
-        println!("  props");
+        out!("  props");
         for p in &m.info.props {
             let range = match (p.min, p.max) {
                 (Some(a), Some(b)) => format!(" [{a}..={b}]"),
                 _ => String::new(),
             };
-            println!("    {:<16} {:<7} default {}{range}  ({})", p.name, p.default.type_name(), show_value(&p.default), p.label);
+            out!("    {:<16} {:<7} default {}{range}  ({})", p.name, p.default.type_name(), show_value(&p.default), p.label);
         }
     }
 }

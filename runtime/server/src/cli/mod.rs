@@ -1,5 +1,20 @@
 //! Command-line interface: argument definitions and dispatch.
 
+/// `println!` that ends the process quietly when stdout is closed (e.g. piped into
+/// `head`) instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            eprintln!("error: cannot write to stdout: {e}");
+            std::process::exit(1);
+        }
+    }};
+}
+
 mod check;
 mod new;
 mod ticks;

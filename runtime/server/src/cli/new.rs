@@ -269,9 +269,9 @@ fn print_next_steps(args: &NewArgs, project: &Path, crate_name: &str, templates:
         Lang::Rust => "Rust",
         Lang::As => "AssemblyScript",
     };
-    println!("Created {} ({lang} scene): {}", project.display(), files.join(", "));
-    println!();
-    println!("Next:");
+    out!("Created {} ({lang} scene): {}", project.display(), files.join(", "));
+    out!();
+    out!("Next:");
     let sr = self_command();
     let mut steps = vec![format!("cd {}", shell_word(&project.display().to_string()))];
     let module = match args.lang {
@@ -292,7 +292,7 @@ fn print_next_steps(args: &NewArgs, project: &Path, crate_name: &str, templates:
         steps.push("cargo test   # the scene's native tests".into());
     }
     for s in steps {
-        println!("  {s}");
+        out!("  {s}");
     }
 }
 

@@ -107,7 +107,7 @@ pub fn run(args: &TicksArgs, host: Arc<Host>) -> anyhow::Result<ExitCode> {
             }
             let dropped = layer.log().dropped();
             if dropped > 0 && !args.json {
-                println!("{dropped} guest log lines dropped by the rate limit");
+                out!("{dropped} guest log lines dropped by the rate limit");
             }
         }
         World::Transition => {
@@ -161,13 +161,13 @@ fn print_frame(json: bool, frame: &FrameInfo, ops: &[DrawOp], fresh: bool, took:
             "guest_us": took.as_secs_f64() * 1e6, "summary": op_summary(ops),
             "log": lines.iter().map(|l| format!("{:?}: {}", l.level, l.message)).collect::<Vec<_>>(),
         });
-        println!("{v}");
+        out!("{v}");
         return;
     }
     let stale = if fresh { "" } else { "  (last good frame)" };
-    println!("frame {:>5}  t={:>8.3}s  {:>4} ops  {:>8.1} µs  {}{stale}", frame.index, frame.time, ops.len(), took.as_secs_f64() * 1e6, op_summary(ops));
+    out!("frame {:>5}  t={:>8.3}s  {:>4} ops  {:>8.1} µs  {}{stale}", frame.index, frame.time, ops.len(), took.as_secs_f64() * 1e6, op_summary(ops));
     for l in lines {
-        println!("    log {:?}: {}", l.level, l.message);
+        out!("    log {:?}: {}", l.level, l.message);
     }
 }
 
@@ -177,9 +177,9 @@ fn print_mix(json: bool, i: u64, progress: f32, plan: &showrunner_core::MixPlan,
             "frame": i, "progress": progress, "outgoing_opacity": plan.outgoing.opacity, "incoming_opacity": plan.incoming.opacity,
             "incoming_on_top": plan.incoming_on_top, "overlay_ops": plan.overlay.len(), "guest_us": took.as_secs_f64() * 1e6,
         });
-        println!("{v}");
+        out!("{v}");
     } else {
-        println!(
+        out!(
             "frame {i:>5}  progress {progress:.3}  out α {:.2} tx {:.0}  in α {:.2} tx {:.0}  overlay {} ops  {:.1} µs",
             plan.outgoing.opacity, plan.outgoing.transform.e, plan.incoming.opacity, plan.incoming.transform.e, plan.overlay.len(), took.as_secs_f64() * 1e6
         );
@@ -188,9 +188,9 @@ fn print_mix(json: bool, i: u64, progress: f32, plan: &showrunner_core::MixPlan,
 
 fn report_fault(json: bool, frame: u64, message: &str) {
     if json {
-        println!("{}", serde_json::json!({ "frame": frame, "fault": message }));
+        out!("{}", serde_json::json!({ "frame": frame, "fault": message }));
     } else {
-        println!("frame {frame:>5}  FAULT {message}");
+        out!("frame {frame:>5}  FAULT {message}");
     }
 }
 
