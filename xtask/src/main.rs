@@ -20,6 +20,10 @@ const APT_PACKAGES: &[(&str, Option<&str>)] = &[
     // AssemblyScript guests (`npm ci`, `npm run build`); AssemblyScript 0.28 wants Node 20+.
     ("nodejs", Some("node")),
     ("npm", Some("npm")),
+    // The renderer's Vulkan driver: Mesa lavapipe on hosts without a GPU. No command to
+    // look for, so dpkg decides whether they are installed.
+    ("libvulkan1", None),
+    ("mesa-vulkan-drivers", None),
 ];
 const WASM_TARGET: &str = "wasm32-wasip2";
 /// Cargo profile the guest modules are built with (see the root Cargo.toml).
