@@ -8,7 +8,7 @@
 //! This crate knows no Wasm: it takes `showrunner_core::DrawOp`s that already passed
 //! `showrunner_core::validate`, and it must never panic on what a guest can put in them.
 //!
-//! This first slice draws fills, strokes (without dashes), solid paint and groups with
+//! This first slice draws fills, strokes (dashes included), solid paint and groups with
 //! transform and opacity. Text, images, video, gradients, image fills, clip paths and
 //! blend modes other than normal are not drawn yet; they are counted in [`Skipped`].
 
