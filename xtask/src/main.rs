@@ -288,10 +288,14 @@ fn showrunner_bin(root: &Path) -> Result<PathBuf> {
 fn demo(root: &Path) -> Result<()> {
     let modules = setup(root)?;
     let bin = showrunner_bin(root)?;
-    let examples: Vec<&PathBuf> = modules.iter().filter(|m| {
-        let name = m.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-        name.starts_with("scene_") || name.starts_with("transition_")
-    }).collect();
+    // The example scenes: Rust components, and AssemblyScript ones from example-scenes/.
+    let examples: Vec<&PathBuf> = modules
+        .iter()
+        .filter(|m| {
+            let name = m.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+            name.starts_with("scene_") || name.starts_with("transition_") || m.starts_with(root.join("example-scenes"))
+        })
+        .collect();
     for module in examples {
         step(module.file_name().and_then(|f| f.to_str()).unwrap_or_default());
         run(Command::new(&bin).arg("check").arg(module))?;
