@@ -7,10 +7,12 @@
 pub mod abi;
 pub mod drawlist;
 pub mod frame;
+pub mod plan;
 pub mod props;
 pub mod validate;
 
 pub use drawlist::*;
 pub use frame::FrameInfo;
+pub use plan::{FramePlan, LayerPlan, ScenePlan};
 pub use props::{ModuleInfo, Prop, PropError, PropSpec, PropValue};
 pub use validate::{DrawListLimits, InvalidDrawList, Repairs, validate, validate_mix};

@@ -1,0 +1,1 @@
+//! showrunner's frame loop: show model, worker pool ticking layers, transitions, into the compositor.
