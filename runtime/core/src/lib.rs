@@ -9,10 +9,12 @@ pub mod drawlist;
 pub mod frame;
 pub mod plan;
 pub mod props;
+pub mod show;
 pub mod validate;
 
 pub use drawlist::*;
 pub use frame::FrameInfo;
 pub use plan::{FramePlan, LayerPlan, ScenePlan};
 pub use props::{ModuleInfo, Prop, PropError, PropSpec, PropValue};
+pub use show::{LayerSpec, SceneSpec, ShowError, ShowSpec};
 pub use validate::{DrawListLimits, InvalidDrawList, Repairs, validate, validate_mix};
