@@ -1,1 +1,41 @@
-//! showrunner media: GStreamer encoding of composited frames (MP4 files; RTMP later). Knows no Wasm.
+//! showrunner media: turns composited pixels into streams and files. Today that is
+//! offline encoding of straight-alpha sRGB RGBA8 frames to H.264 video files (`.mp4`,
+//! `.mkv`) with GStreamer; later live RTMP output, the programme recorder, the preview
+//! stream and ingest of external video belong here too.
+//!
+//! It knows no Wasm and nothing about scenes or guests: it takes finished frames.
+//! Live outputs must never block the render thread (they will drop or skip rather than
+//! wait); file encoding for offline render may block the caller, since an offline
+//! render must not drop frames.
+//!
+//! ```no_run
+//! use showrunner_media::{EncoderSettings, FileEncoder};
+//! # fn main() -> Result<(), showrunner_media::MediaError> {
+//! showrunner_media::probe_elements()?;
+//! let settings = EncoderSettings::new(1920, 1080, 30, 1);
+//! let mut encoder = FileEncoder::create("out.mp4".as_ref(), &settings)?;
+//! let frame = vec![0u8; settings.frame_bytes()];
+//! for _ in 0..60 {
+//!     encoder.push_frame(&frame)?;
+//! }
+//! let summary = encoder.finish()?;
+//! println!("{} frames, {} bytes", summary.frames_written, summary.file_size_bytes);
+//! # Ok(())
+//! # }
+//! ```
+
+mod composite;
+mod elements;
+mod error;
+mod file_encoder;
+mod pipeline;
+mod settings;
+
+pub use composite::composite_over_background;
+pub use elements::probe_elements;
+pub use error::{MediaError, MissingElement, PipelineFailure};
+pub use file_encoder::{Container, EncodeSummary, FINISH_TIMEOUT, FileEncoder};
+pub use settings::{
+    EncoderSettings, MAX_BITRATE_KBPS, MAX_FPS, MAX_HEIGHT, MAX_KEYFRAME_INTERVAL, MAX_WIDTH, MIN_BITRATE_KBPS,
+    MIN_FPS, MIN_SIDE, X264Preset,
+};
