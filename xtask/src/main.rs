@@ -24,6 +24,19 @@ const APT_PACKAGES: &[(&str, Option<&str>)] = &[
     // look for, so dpkg decides whether they are installed.
     ("libvulkan1", None),
     ("mesa-vulkan-drivers", None),
+    // showrunner-media: GStreamer headers and .pc files to build the gstreamer crates.
+    ("libgstreamer1.0-dev", None),
+    ("libgstreamer-plugins-base1.0-dev", None),
+    // GStreamer elements the encoder pipelines use: appsrc, videoconvert (base),
+    // mp4mux, matroskamux, flvmux (good), h264parse, rtmp2sink (bad), x264enc (ugly).
+    ("gstreamer1.0-plugins-base", None),
+    ("gstreamer1.0-plugins-good", None),
+    ("gstreamer1.0-plugins-bad", None),
+    ("gstreamer1.0-plugins-ugly", None),
+    // gst-inspect-1.0 / gst-launch-1.0 to check an install by hand.
+    ("gstreamer1.0-tools", Some("gst-launch-1.0")),
+    // ffprobe and ffmpeg read encoded files back in the media tests.
+    ("ffmpeg", Some("ffprobe")),
 ];
 const WASM_TARGET: &str = "wasm32-wasip2";
 /// Cargo profile the guest modules are built with (see the root Cargo.toml).
@@ -307,7 +320,24 @@ fn demo(root: &Path) -> Result<()> {
         }
         run(&mut ticks)?;
     }
-    eprintln!("\nNext: `showrunner ticks MODULE.wasm --frames 60 --event 0:play --json`, or edit a scene in example-scenes/ and run `cargo xtask build-scenes`.");
+    // The demo show: every example overlay in two scenes, a crossfade and a wipe,
+    // rendered offline through the engine and compositor to an MP4.
+    let out = root.join("target/demo");
+    let video = out.join("demo-show.mp4");
+    step("rendering the demo show (example-scenes/demo-show.toml)");
+    run(Command::new(&bin).arg("render").arg(root.join("example-scenes/demo-show.toml")).arg("--out").arg(&video))?;
+    let still = out.join("lower-third.png");
+    let lower_third = modules.iter().find(|m| m.file_stem().is_some_and(|s| s == "scene_lower_third"));
+    if let Some(module) = lower_third {
+        step("rendering one lower third frame");
+        run(Command::new(&bin).arg("render").arg(module).args(["--event", "0.2s:play", "--duration", "2s", "--size", "1280x720", "--out"]).arg(&still))?;
+    }
+    eprintln!("\nThe demo show is at {} (watch it with `ffplay {}` or any video player).", video.display(), video.display());
+    eprintln!("A lower third frame is at {}.", still.display());
+    eprintln!(
+        "Next: `showrunner render MODULE.wasm --event 0.5s:play --out frames/%05d.png`, \
+         `showrunner ticks MODULE.wasm --frames 60 --event 0:play --json`, or edit a scene in example-scenes/ and run `cargo xtask build-scenes`."
+    );
     Ok(())
 }
 

@@ -55,12 +55,16 @@ impl std::fmt::Display for AdapterSummary {
     }
 }
 
-/// An open device and its queue.
-pub(crate) struct Gpu {
+/// An open device and its queue, shared by everything that draws on this renderer's
+/// GPU (the layer compositor records into the same device).
+pub struct Gpu {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
     pub adapter: AdapterSummary,
+    /// Largest texture side the device accepts, in pixels.
     pub max_texture_side: u32,
+    /// Dual-source blending is on (exact multiply blending over translucent pixels).
+    pub dual_source_blending: bool,
 }
 
 impl Gpu {
@@ -90,9 +94,10 @@ impl Gpu {
         let summary = AdapterSummary::new(&adapter.get_info());
         tracing::info!(adapter = %summary, "render adapter picked");
         let limits = adapter.limits();
+        let dual_source_blending = adapter.features().contains(wgpu::Features::DUAL_SOURCE_BLENDING);
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("showrunner-render"),
-            required_features: wgpu::Features::empty(),
+            required_features: if dual_source_blending { wgpu::Features::DUAL_SOURCE_BLENDING } else { wgpu::Features::empty() },
             required_limits: wgpu::Limits::downlevel_defaults().using_resolution(limits.clone()),
             experimental_features: wgpu::ExperimentalFeatures::disabled(),
             memory_hints: wgpu::MemoryHints::Performance,
@@ -102,6 +107,6 @@ impl Gpu {
         // Errors are caught with error scopes around each frame; anything that escapes
         // one is logged, never a panic (wgpu's default handler panics).
         device.on_uncaptured_error(Arc::new(|e: wgpu::Error| tracing::error!(error = %e, "uncaught wgpu error")));
-        Ok(Gpu { device, queue, adapter: summary, max_texture_side: limits.max_texture_dimension_2d })
+        Ok(Gpu { device, queue, adapter: summary, max_texture_side: limits.max_texture_dimension_2d, dual_source_blending })
     }
 }

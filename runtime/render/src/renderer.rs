@@ -1,51 +1,33 @@
-//! The headless wgpu compositor: owns the device, the pipeline, the render targets and
-//! the readback; draws one frame's flattened geometry with 4× MSAA and reads it back
-//! as tightly packed RGBA8.
+//! The headless wgpu compositor's public face: owns the device, pipelines, targets and
+//! caches; turns a draw list into a [`Frame`] ([`Renderer::render`]) or records it into
+//! a caller's texture ([`Renderer::draw_into`]).
 //!
 //! Colour: draw-list colours are sRGB with straight alpha. They are premultiplied on the
-//! CPU and blended premultiplied (`One, OneMinusSrcAlpha`) over a transparent
-//! background in sRGB space, as browsers and CSS do, so a colour picked in a design
-//! tool comes out as the same bytes. The target is `Rgba8Unorm` holding sRGB values;
-//! readback un-premultiplies, so [`Frame::pixels`] is straight-alpha sRGB RGBA8, the
-//! layout PNG and the `image` crate use.
+//! CPU and blended premultiplied over a transparent background in sRGB space, as
+//! browsers and CSS do, so a colour picked in a design tool comes out as the same
+//! bytes. Targets are `Rgba8Unorm` holding sRGB values; readback un-premultiplies, so
+//! [`Frame::pixels`] is straight-alpha sRGB RGBA8, the layout PNG and the `image` crate
+//! use.
 //!
 //! It must not panic on a validated draw list; GPU errors inside a frame are caught by
 //! an error scope and returned as [`RenderError::Gpu`].
 
-use std::borrow::Cow;
-use std::sync::mpsc;
+use std::collections::HashMap;
+use std::time::Duration;
 
+use showrunner_assets::AssetStore;
 use showrunner_core::DrawOp;
+use showrunner_text::TextEngine;
 
-use crate::flatten::{Geometry, Skipped, Vertex, flatten};
+use crate::flatten::{Skipped, flatten};
+use crate::images::ImageCache;
+use crate::resources::{AtlasTexture, FrameResources, lay_out_text};
 use crate::gpu::{AdapterSummary, Gpu, RenderError};
+use crate::pipeline::{DrawPipelines, LoadPipeline};
+use crate::readback;
+use crate::record::{self, Context};
+use crate::targets::{COLOR_FORMAT, Targets};
 use crate::tessellate::Cache;
-
-/// Samples per pixel.
-pub const MSAA_SAMPLES: u32 = 4;
-const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
-const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
-const VERTEX_SIZE: u64 = std::mem::size_of::<Vertex>() as u64;
-
-const SHADER: &str = r#"
-struct Out {
-    @builtin(position) pos: vec4<f32>,
-    @location(0) color: vec4<f32>,
-};
-
-@vertex
-fn vs(@location(0) pos: vec3<f32>, @location(1) color: vec4<f32>) -> Out {
-    var out: Out;
-    out.pos = vec4<f32>(pos, 1.0);
-    out.color = color;
-    return out;
-}
-
-@fragment
-fn fs(in: Out) -> @location(0) vec4<f32> {
-    return in.color;
-}
-"#;
 
 /// One rendered frame.
 #[derive(Clone, Debug, PartialEq)]
@@ -69,47 +51,84 @@ impl Frame {
 }
 
 /// What one frame cost and what it left out.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RenderStats {
-    /// Fills and strokes drawn.
+    /// Fills, strokes, text runs and images drawn.
     pub drawn: usize,
     pub skipped: Skipped,
     pub triangles: usize,
+    /// Offscreen layers used for isolated groups.
+    pub layers: usize,
+    /// Image ops and image paints whose asset the store does not have.
+    pub missing_assets: usize,
+    /// Missing asset names the asset store had not reported before (each name once,
+    /// for the engine to raise one warning per name).
+    pub newly_missing: Vec<String>,
+    /// Font families this renderer's text engine met for the first time and does not
+    /// have (drawn with the default family instead).
+    pub missing_families: Vec<String>,
 }
 
-/// Targets for one frame size.
-struct Targets {
-    width: u32,
-    height: u32,
-    msaa: wgpu::TextureView,
-    depth: wgpu::TextureView,
-    resolve: wgpu::Texture,
-    resolve_view: wgpu::TextureView,
-    readback: wgpu::Buffer,
-    padded_row: u32,
-}
-
-/// A headless renderer. Cheap to reuse across frames: targets, buffers and the
+/// A headless renderer. Cheap to reuse across frames: pipelines, targets and the
 /// tessellation cache are kept.
 pub struct Renderer {
     gpu: Gpu,
-    pipeline: wgpu::RenderPipeline,
-    targets: Option<Targets>,
-    vertices: Option<(wgpu::Buffer, u64)>,
-    indices: Option<(wgpu::Buffer, u64)>,
+    pipelines: DrawPipelines,
+    load: LoadPipeline,
+    sampler: wgpu::Sampler,
+    blank: wgpu::TextureView,
+    targets: Targets,
     cache: Cache,
+    assets: Option<AssetStore>,
+    time: Duration,
+    images: ImageCache,
+    text: TextEngine,
+    atlas: AtlasTexture,
 }
 
 impl Renderer {
-    /// Opens a GPU (or lavapipe) and builds the pipeline.
+    /// Opens a GPU (or lavapipe) and builds the pipelines.
     pub fn new() -> Result<Renderer, RenderError> {
         let gpu = Gpu::open()?;
         let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let pipeline = build_pipeline(&gpu.device);
+        let pipelines = DrawPipelines::new(&gpu.device, gpu.dual_source_blending);
+        let load = LoadPipeline::new(&gpu.device);
+        let sampler = gpu.device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("bilinear"),
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            ..wgpu::SamplerDescriptor::default()
+        });
+        let blank = gpu
+            .device
+            .create_texture(&wgpu::TextureDescriptor {
+                label: Some("blank"),
+                size: wgpu::Extent3d { width: 1, height: 1, depth_or_array_layers: 1 },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: COLOR_FORMAT,
+                usage: wgpu::TextureUsages::TEXTURE_BINDING,
+                view_formats: &[],
+            })
+            .create_view(&wgpu::TextureViewDescriptor::default());
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(RenderError::Gpu(e.to_string()));
         }
-        Ok(Renderer { gpu, pipeline, targets: None, vertices: None, indices: None, cache: Cache::default() })
+        Ok(Renderer {
+            gpu,
+            pipelines,
+            load,
+            sampler,
+            blank,
+            targets: Targets::default(),
+            cache: Cache::default(),
+            assets: None,
+            time: Duration::ZERO,
+            images: ImageCache::default(),
+            text: TextEngine::new(),
+            atlas: AtlasTexture::default(),
+        })
     }
 
     /// The adapter this renderer draws on.
@@ -117,252 +136,169 @@ impl Renderer {
         &self.gpu.adapter
     }
 
+    /// The device and queue this renderer draws with, for code that records its own
+    /// passes around [`Renderer::draw_into`].
+    pub fn gpu(&self) -> &Gpu {
+        &self.gpu
+    }
+
+    /// Sets the asset store `image` ops and image paints draw from. Without one they
+    /// are skipped (counted in [`Skipped`]).
+    pub fn set_assets(&mut self, store: AssetStore) {
+        self.assets = Some(store);
+    }
+
+    /// Sets the time animated images are shown at (their frame is picked by it;
+    /// animations loop). Zero (frame 0) until set.
+    pub fn set_time(&mut self, time: Duration) {
+        self.time = time;
+    }
+
+    /// Sets the byte budget of uploaded image textures (default 512 MiB); least
+    /// recently used textures are dropped past it.
+    pub fn set_image_budget(&mut self, bytes: u64) {
+        self.images.set_budget(bytes);
+    }
+
+    /// Image textures (kept, bytes, uploads since the renderer was made).
+    pub fn image_cache_counters(&self) -> (usize, u64, u64) {
+        self.images.counters()
+    }
+
+    /// The text engine runs are laid out with (for measuring with the same fonts).
+    pub fn text_engine(&mut self) -> &mut TextEngine {
+        &mut self.text
+    }
+
     /// Tessellation cache (hits, misses) since the renderer was made.
     pub fn cache_counters(&self) -> (u64, u64) {
         self.cache.counters()
     }
 
-    /// Renders a validated draw list onto a transparent `width`×`height` frame.
-    pub fn render(&mut self, ops: &[DrawOp], width: u32, height: u32) -> Result<Frame, RenderError> {
+    fn check_size(&self, width: u32, height: u32) -> Result<(), RenderError> {
         let max = self.gpu.max_texture_side;
         if width == 0 || height == 0 || width > max || height > max {
             return Err(RenderError::BadSize { width, height, max });
         }
-        let geometry = flatten(ops, width, height, &mut self.cache);
-        self.cache.end_frame();
-        let stats = RenderStats { drawn: geometry.drawn, skipped: geometry.skipped, triangles: geometry.indices.len() / 3 };
+        Ok(())
+    }
 
+    /// Renders a validated draw list onto a transparent `width`×`height` frame and
+    /// reads it back.
+    pub fn render(&mut self, ops: &[DrawOp], width: u32, height: u32) -> Result<Frame, RenderError> {
+        self.check_size(width, height)?;
         let scope = self.gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let oom = self.gpu.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        self.ensure_targets(width, height);
-        self.upload(&geometry);
-        let submitted = self.encode(geometry.indices.len());
+        let mut encoder = self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
+        let resolve = self.targets.resolve(&self.gpu, width, height);
+        let (texture, view) = (resolve.texture.clone(), resolve.view.clone());
+        let stats = self.draw_into(&mut encoder, ops, &view, width, height, true);
+        let copy = readback::encode_copy(&self.gpu, &mut self.targets, &mut encoder, &texture, width, height);
+        self.gpu.queue.submit([encoder.finish()]);
         let oom = pollster::block_on(oom.pop());
         let invalid = pollster::block_on(scope.pop());
         if let Some(e) = oom.or(invalid) {
             return Err(RenderError::Gpu(e.to_string()));
         }
-        let pixels = self.read_back(submitted)?;
+        let stats = stats?;
+        let pixels = readback::map(&self.gpu, &copy)?;
         Ok(Frame { width, height, pixels, stats })
     }
 
-    fn ensure_targets(&mut self, width: u32, height: u32) {
-        if self.targets.as_ref().is_some_and(|t| t.width == width && t.height == height) {
-            return;
+    /// Records the drawing of a validated draw list into `target` (single-sample
+    /// [`COLOR_FORMAT`], premultiplied, `width`×`height`) on `encoder`, without
+    /// submitting. With `clear` the target is cleared to transparent first; without,
+    /// the list is drawn over what the target holds, which then needs
+    /// `TEXTURE_BINDING` usage (its content is copied into the multisampled target
+    /// first). The multisampled targets are the renderer's own and are resolved into
+    /// `target`.
+    ///
+    /// May be called several times before one submit, with the same or different
+    /// targets: every call uploads its geometry into buffers of its own, so a later
+    /// call never overwrites what an earlier, not yet submitted one reads.
+    pub fn draw_into(
+        &mut self,
+        encoder: &mut wgpu::CommandEncoder,
+        ops: &[DrawOp],
+        target: &wgpu::TextureView,
+        width: u32,
+        height: u32,
+        clear: bool,
+    ) -> Result<RenderStats, RenderError> {
+        self.check_size(width, height)?;
+        let t = target.texture();
+        let usable = t.format() == COLOR_FORMAT && t.sample_count() == 1 && t.usage().contains(wgpu::TextureUsages::RENDER_ATTACHMENT);
+        if !usable || (t.width(), t.height()) != (width, height) {
+            return Err(RenderError::Gpu(format!(
+                "draw_into needs a single-sample {COLOR_FORMAT:?} target of {width}x{height} with RENDER_ATTACHMENT usage; \
+                 this one is {}x{} {:?} with {} samples and {:?}",
+                t.width(),
+                t.height(),
+                t.format(),
+                t.sample_count(),
+                t.usage()
+            )));
         }
-        let device = &self.gpu.device;
-        let size = wgpu::Extent3d { width, height, depth_or_array_layers: 1 };
-        let texture = |label, format, samples, usage| {
-            device.create_texture(&wgpu::TextureDescriptor {
-                label: Some(label),
-                size,
-                mip_level_count: 1,
-                sample_count: samples,
-                dimension: wgpu::TextureDimension::D2,
-                format,
-                usage,
-                view_formats: &[],
-            })
+        let keep = if clear { None } else { Some(self.load.bind(&self.gpu.device, target, width, height)?) };
+        let has_text = ops.iter().any(|op| matches!(op, DrawOp::Text(_)));
+        let (glyphs, missing_families) = if has_text { lay_out_text(&mut self.text, ops) } else { (HashMap::new(), Vec::new()) };
+        let max_side = self.gpu.max_texture_side;
+        let mut res = FrameResources { store: self.assets.as_ref(), time: self.time, max_side, found: HashMap::new(), glyphs };
+        let flat = flatten(ops, width, height, max_side, &mut self.cache, &mut res);
+        self.cache.end_frame();
+        self.images.begin();
+        let images: Vec<Option<wgpu::TextureView>> =
+            flat.scene.images.iter().map(|u| res.found.get(&u.key).and_then(|image| self.images.view(&self.gpu, image, u.key.1))).collect();
+        let atlas = if has_text { self.atlas.sync(&self.gpu, &mut self.text) } else { None };
+        let newly_missing = match &self.assets {
+            Some(store) => flat.missing.iter().filter(|name| store.note_missing(name)).cloned().collect(),
+            None => Vec::new(),
         };
-        let msaa = texture("msaa colour", COLOR_FORMAT, MSAA_SAMPLES, wgpu::TextureUsages::RENDER_ATTACHMENT);
-        let depth = texture("msaa depth", DEPTH_FORMAT, MSAA_SAMPLES, wgpu::TextureUsages::RENDER_ATTACHMENT);
-        let resolve =
-            texture("resolved colour", COLOR_FORMAT, 1, wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC);
-        let padded_row = (width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
-        let readback = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
-            size: u64::from(padded_row) * u64::from(height),
-            usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
-            mapped_at_creation: false,
-        });
-        self.targets = Some(Targets {
-            width,
-            height,
-            msaa: msaa.create_view(&wgpu::TextureViewDescriptor::default()),
-            depth: depth.create_view(&wgpu::TextureViewDescriptor::default()),
-            resolve_view: resolve.create_view(&wgpu::TextureViewDescriptor::default()),
-            resolve,
-            readback,
-            padded_row,
-        });
+        let stats = RenderStats {
+            drawn: flat.drawn,
+            skipped: flat.skipped,
+            triangles: flat.scene.indices.len() / 3,
+            layers: flat.layers,
+            missing_assets: flat.missing_uses,
+            newly_missing,
+            missing_families,
+        };
+        let mut cx = Context {
+            gpu: &self.gpu,
+            pipelines: &mut self.pipelines,
+            targets: &mut self.targets,
+            sampler: &self.sampler,
+            blank: &self.blank,
+            images: &images,
+            atlas: atlas.as_ref(),
+        };
+        record::record(&mut cx, encoder, &flat.scene, target, keep.as_ref().map(|g| (&self.load, g)));
+        Ok(stats)
     }
 
-    fn upload(&mut self, g: &Geometry) {
-        if g.indices.is_empty() {
-            return;
+    /// Reads `texture` (`Rgba8Unorm`, premultiplied, at least `width`×`height`, made
+    /// with `COPY_SRC`) back as straight-alpha RGBA8, `width * 4` bytes per row. Waits
+    /// for everything submitted so far.
+    pub fn read_back_texture(&mut self, texture: &wgpu::Texture, width: u32, height: u32) -> Result<Vec<u8>, RenderError> {
+        self.check_size(width, height)?;
+        if texture.format() != COLOR_FORMAT {
+            return Err(RenderError::Readback(format!("texture format is {:?}, only {COLOR_FORMAT:?} can be read back", texture.format())));
         }
-        let mut vbytes = Vec::with_capacity(g.vertices.len() * VERTEX_SIZE as usize);
-        for v in &g.vertices {
-            for f in v.pos.iter().chain(&v.color) {
-                vbytes.extend_from_slice(&f.to_ne_bytes());
-            }
+        if texture.width() < width || texture.height() < height || !texture.usage().contains(wgpu::TextureUsages::COPY_SRC) {
+            return Err(RenderError::Readback(format!(
+                "texture is {}x{} with usage {:?}; reading {width}x{height} needs at least that size and COPY_SRC",
+                texture.width(),
+                texture.height(),
+                texture.usage()
+            )));
         }
-        let mut ibytes = Vec::with_capacity(g.indices.len() * 4);
-        for i in &g.indices {
-            ibytes.extend_from_slice(&i.to_ne_bytes());
+        let scope = self.gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let mut encoder = self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
+        let copy = readback::encode_copy(&self.gpu, &mut self.targets, &mut encoder, texture, width, height);
+        self.gpu.queue.submit([encoder.finish()]);
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(RenderError::Readback(e.to_string()));
         }
-        // wgpu writes must be a multiple of 4 bytes, which both already are.
-        write_growing(&self.gpu, &mut self.vertices, wgpu::BufferUsages::VERTEX, &vbytes);
-        write_growing(&self.gpu, &mut self.indices, wgpu::BufferUsages::INDEX, &ibytes);
+        readback::map(&self.gpu, &copy)
     }
-
-    /// Records and submits the draw and the copy into the readback buffer.
-    fn encode(&self, index_count: usize) -> Option<wgpu::SubmissionIndex> {
-        let t = self.targets.as_ref()?;
-        let mut encoder = self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
-        {
-            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("draw list"),
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: &t.msaa,
-                    depth_slice: None,
-                    resolve_target: Some(&t.resolve_view),
-                    ops: wgpu::Operations { load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT), store: wgpu::StoreOp::Discard },
-                })],
-                depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
-                    view: &t.depth,
-                    depth_ops: Some(wgpu::Operations { load: wgpu::LoadOp::Clear(0.0), store: wgpu::StoreOp::Discard }),
-                    stencil_ops: None,
-                }),
-                timestamp_writes: None,
-                occlusion_query_set: None,
-                multiview_mask: None,
-            });
-            if let (Some((vb, _)), Some((ib, _)), Ok(count)) = (&self.vertices, &self.indices, u32::try_from(index_count))
-                && count > 0
-            {
-                pass.set_pipeline(&self.pipeline);
-                pass.set_vertex_buffer(0, vb.slice(..));
-                pass.set_index_buffer(ib.slice(..), wgpu::IndexFormat::Uint32);
-                pass.draw_indexed(0..count, 0, 0..1);
-            }
-        }
-        encoder.copy_texture_to_buffer(
-            wgpu::TexelCopyTextureInfo {
-                texture: &t.resolve,
-                mip_level: 0,
-                origin: wgpu::Origin3d::ZERO,
-                aspect: wgpu::TextureAspect::All,
-            },
-            wgpu::TexelCopyBufferInfo {
-                buffer: &t.readback,
-                layout: wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(t.padded_row), rows_per_image: Some(t.height) },
-            },
-            wgpu::Extent3d { width: t.width, height: t.height, depth_or_array_layers: 1 },
-        );
-        Some(self.gpu.queue.submit([encoder.finish()]))
-    }
-
-    /// Maps the readback buffer, strips the row padding and un-premultiplies.
-    fn read_back(&self, submitted: Option<wgpu::SubmissionIndex>) -> Result<Vec<u8>, RenderError> {
-        let t = self.targets.as_ref().ok_or_else(|| RenderError::Readback("no render target".into()))?;
-        submitted.ok_or_else(|| RenderError::Readback("nothing was submitted".into()))?;
-        let slice = t.readback.slice(..);
-        let (tx, rx) = mpsc::sync_channel(1);
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        self.gpu.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| RenderError::Readback(e.to_string()))?;
-        rx.recv()
-            .map_err(|e| RenderError::Readback(e.to_string()))?
-            .map_err(|e| RenderError::Readback(e.to_string()))?;
-        let row = (t.width * 4) as usize;
-        let mut pixels = Vec::with_capacity(row * t.height as usize);
-        {
-            let view = slice.get_mapped_range().map_err(|e| RenderError::Readback(e.to_string()))?;
-            for padded in view.chunks(t.padded_row as usize).take(t.height as usize) {
-                pixels.extend_from_slice(padded.get(..row).unwrap_or_default());
-            }
-        }
-        t.readback.unmap();
-        unpremultiply(&mut pixels);
-        Ok(pixels)
-    }
-}
-
-/// Premultiplied to straight alpha, rounding to nearest.
-fn unpremultiply(pixels: &mut [u8]) {
-    for px in pixels.chunks_exact_mut(4) {
-        let a = u32::from(px[3]);
-        if a == 0 {
-            px[..3].fill(0);
-        } else if a < 255 {
-            for c in &mut px[..3] {
-                *c = ((u32::from(*c) * 255 + a / 2) / a).min(255) as u8;
-            }
-        }
-    }
-}
-
-/// Writes `bytes` into `slot`'s buffer, replacing it with a bigger one when needed.
-fn write_growing(gpu: &Gpu, slot: &mut Option<(wgpu::Buffer, u64)>, usage: wgpu::BufferUsages, bytes: &[u8]) {
-    let len = bytes.len() as u64;
-    if slot.as_ref().is_none_or(|(_, cap)| *cap < len) {
-        let cap = len.next_power_of_two().max(4096);
-        let buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("geometry"),
-            size: cap,
-            usage: usage | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        *slot = Some((buffer, cap));
-    }
-    if let Some((buffer, _)) = slot {
-        gpu.queue.write_buffer(buffer, 0, bytes);
-    }
-}
-
-fn build_pipeline(device: &wgpu::Device) -> wgpu::RenderPipeline {
-    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-        label: Some("solid"),
-        source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(SHADER)),
-    });
-    let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-        label: Some("solid"),
-        bind_group_layouts: &[],
-        immediate_size: 0,
-    });
-    let attributes = [
-        wgpu::VertexAttribute { format: wgpu::VertexFormat::Float32x3, offset: 0, shader_location: 0 },
-        wgpu::VertexAttribute { format: wgpu::VertexFormat::Float32x4, offset: 12, shader_location: 1 },
-    ];
-    device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-        label: Some("solid"),
-        layout: Some(&layout),
-        vertex: wgpu::VertexState {
-            module: &module,
-            entry_point: Some("vs"),
-            compilation_options: wgpu::PipelineCompilationOptions::default(),
-            buffers: &[Some(wgpu::VertexBufferLayout {
-                array_stride: VERTEX_SIZE,
-                step_mode: wgpu::VertexStepMode::Vertex,
-                attributes: &attributes,
-            })],
-        },
-        primitive: wgpu::PrimitiveState {
-            topology: wgpu::PrimitiveTopology::TriangleList,
-            cull_mode: None,
-            ..wgpu::PrimitiveState::default()
-        },
-        depth_stencil: Some(wgpu::DepthStencilState {
-            format: DEPTH_FORMAT,
-            depth_write_enabled: Some(true),
-            depth_compare: Some(wgpu::CompareFunction::Greater),
-            stencil: wgpu::StencilState::default(),
-            bias: wgpu::DepthBiasState::default(),
-        }),
-        multisample: wgpu::MultisampleState { count: MSAA_SAMPLES, mask: !0, alpha_to_coverage_enabled: false },
-        fragment: Some(wgpu::FragmentState {
-            module: &module,
-            entry_point: Some("fs"),
-            compilation_options: wgpu::PipelineCompilationOptions::default(),
-            targets: &[Some(wgpu::ColorTargetState {
-                format: COLOR_FORMAT,
-                blend: Some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING),
-                write_mask: wgpu::ColorWrites::ALL,
-            })],
-        }),
-        multiview_mask: None,
-        cache: None,
-    })
 }

@@ -4,122 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard, OnceLock};
+mod common;
 
+use common::*;
 use showrunner_core::*;
-use showrunner_render::{Frame, RenderError, Renderer};
-
-const RED: Color = Color { r: 1.0, g: 0.0, b: 0.0, a: 1.0 };
-const CLEAR: [u8; 4] = [0, 0, 0, 0];
-
-/// One renderer for the whole test binary: opening a device is the slow part.
-fn renderer() -> MutexGuard<'static, Renderer> {
-    static RENDERER: OnceLock<Result<Mutex<Renderer>, RenderError>> = OnceLock::new();
-    match RENDERER.get_or_init(|| Renderer::new().map(Mutex::new)) {
-        Ok(r) => r.lock().unwrap_or_else(|poisoned| poisoned.into_inner()),
-        Err(e) => panic!("{e}"),
-    }
-}
-
-fn render(ops: &[DrawOp], width: u32, height: u32) -> Frame {
-    let mut ops = ops.to_vec();
-    validate(&mut ops, &DrawListLimits::default()).expect("test draw lists are valid");
-    renderer().render(&ops, width, height).expect("renders")
-}
-
-fn px(frame: &Frame, x: u32, y: u32) -> [u8; 4] {
-    frame.pixel(x, y).expect("inside the frame")
-}
-
-/// Builds flat paths the way a guest does.
-#[derive(Default)]
-struct P(Path);
-
-impl P {
-    fn m(mut self, x: f32, y: f32) -> P {
-        self.0.verbs.push(verb::MOVE);
-        self.0.points.extend([x, y]);
-        self
-    }
-    fn l(mut self, x: f32, y: f32) -> P {
-        self.0.verbs.push(verb::LINE);
-        self.0.points.extend([x, y]);
-        self
-    }
-    fn q(mut self, cx: f32, cy: f32, x: f32, y: f32) -> P {
-        self.0.verbs.push(verb::QUAD);
-        self.0.points.extend([cx, cy, x, y]);
-        self
-    }
-    fn c(mut self, c1: (f32, f32), c2: (f32, f32), to: (f32, f32)) -> P {
-        self.0.verbs.push(verb::CUBIC);
-        self.0.points.extend([c1.0, c1.1, c2.0, c2.1, to.0, to.1]);
-        self
-    }
-    fn z(mut self) -> Path {
-        self.0.verbs.push(verb::CLOSE);
-        self.0
-    }
-    fn open(self) -> Path {
-        self.0
-    }
-}
-
-fn rect(x: f32, y: f32, w: f32, h: f32) -> Path {
-    P::default().m(x, y).l(x + w, y).l(x + w, y + h).l(x, y + h).z()
-}
-
-/// A circle from four cubics.
-fn circle(cx: f32, cy: f32, r: f32) -> Path {
-    let k = 0.552_284_8 * r;
-    P::default()
-        .m(cx + r, cy)
-        .c((cx + r, cy + k), (cx + k, cy + r), (cx, cy + r))
-        .c((cx - k, cy + r), (cx - r, cy + k), (cx - r, cy))
-        .c((cx - r, cy - k), (cx - k, cy - r), (cx, cy - r))
-        .c((cx + k, cy - r), (cx + r, cy - k), (cx + r, cy))
-        .z()
-}
-
-fn star(cx: f32, cy: f32, r: f32) -> Path {
-    let mut p = P::default();
-    for k in 0..5 {
-        let angle = (-90.0f32 + 144.0 * k as f32).to_radians();
-        let (x, y) = (cx + r * angle.cos(), cy + r * angle.sin());
-        p = if k == 0 { p.m(x, y) } else { p.l(x, y) };
-    }
-    p.z()
-}
-
-fn color(r: f32, g: f32, b: f32, a: f32) -> Color {
-    Color { r, g, b, a }
-}
-
-fn fill(path: Path, c: Color) -> DrawOp {
-    DrawOp::Fill(Fill { path, paint: Paint::Solid(c), rule: FillRule::NonZero })
-}
-
-fn fill_rule(path: Path, c: Color, rule: FillRule) -> DrawOp {
-    DrawOp::Fill(Fill { path, paint: Paint::Solid(c), rule })
-}
-
-fn stroke(path: Path, c: Color, width: f32, join: LineJoin, cap: LineCap) -> DrawOp {
-    DrawOp::Stroke(Stroke { path, paint: Paint::Solid(c), width, join, cap, miter_limit: 4.0, dash: vec![], dash_offset: 0.0 })
-}
-
-fn push(transform: Affine, opacity: f32) -> DrawOp {
-    DrawOp::Push(Group { transform, opacity, clip: None, blend: BlendMode::Normal })
-}
-
-fn translate(x: f32, y: f32) -> Affine {
-    Affine { e: x, f: y, ..Affine::IDENTITY }
-}
-
-fn rotate_about(deg: f32, cx: f32, cy: f32) -> Affine {
-    let (s, c) = deg.to_radians().sin_cos();
-    Affine { a: c, b: s, c: -s, d: c, e: cx - c * cx + s * cy, f: cy - s * cx - c * cy }
-}
+use showrunner_render::RenderError;
 
 #[test]
 fn a_red_square_has_exact_inside_outside_and_antialiased_edges() {
@@ -245,7 +134,7 @@ fn a_half_transparent_stroke_crossing_itself_blends_once() {
 }
 
 #[test]
-fn ops_this_slice_cannot_draw_are_counted_not_drawn() {
+fn ops_this_renderer_cannot_draw_are_counted_not_drawn() {
     let stops = vec![GradientStop { offset: 0.0, color: RED }, GradientStop { offset: 1.0, color: RED }];
     let ops = vec![
         DrawOp::Push(Group { transform: Affine::IDENTITY, opacity: 1.0, clip: Some(rect(0.0, 0.0, 4.0, 4.0)), blend: BlendMode::Screen }),
@@ -269,9 +158,11 @@ fn ops_this_slice_cannot_draw_are_counted_not_drawn() {
     ];
     let frame = render(&ops, 8, 8);
     let s = frame.stats.skipped;
-    assert_eq!((s.text, s.image, s.video, s.gradient, s.image_paint, s.clip, s.blend, s.failed, s.over_budget), (1, 1, 1, 1, 1, 1, 1, 0, 0));
-    assert_eq!(s.total(), 7);
-    assert_eq!(frame.stats.drawn, 1, "the dashed stroke is drawn");
+    // No asset store is set: images are skipped; text, gradients and clips are drawn.
+    assert_eq!((s.text, s.image, s.video, s.gradient, s.image_paint, s.isolation, s.failed, s.over_budget), (0, 1, 1, 0, 1, 0, 0, 0));
+    assert_eq!(s.total(), 3);
+    assert_eq!(frame.stats.drawn, 3, "the text, the gradient fill and the dashed stroke are drawn");
+    assert_eq!(frame.stats.layers, 1, "a screen-blended group of several ops is isolated");
 }
 
 #[test]
@@ -378,56 +269,35 @@ fn composition() -> Vec<DrawOp> {
     ]
 }
 
-fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
-}
-
-/// Compares `frame` with `tests/golden/NAME.png`: a pixel differs when a channel is off
-/// by more than `tolerance`; at most `max_share` of the pixels may differ. Writes the
-/// golden when `UPDATE_GOLDEN=1` or when it is missing, and `NAME.actual.png` and
-/// `NAME.diff.png` next to it when the comparison fails.
-fn check_golden(name: &str, frame: &Frame, tolerance: u8, max_share: f64) {
-    let path = golden_dir().join(format!("{name}.png"));
-    let actual = image::RgbaImage::from_raw(frame.width, frame.height, frame.pixels.clone()).expect("frame size matches");
-    if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") || !path.exists() {
-        actual.save(&path).expect("writes the golden image");
-        eprintln!("wrote {}", path.display());
-        return;
-    }
-    let golden = image::open(&path).expect("reads the golden image").to_rgba8();
-    assert_eq!(golden.dimensions(), actual.dimensions(), "{name}: size differs from the golden");
-    let mut diff = image::RgbaImage::new(frame.width, frame.height);
-    let mut differing = 0usize;
-    let mut worst = 0u8;
-    for ((g, a), d) in golden.pixels().zip(actual.pixels()).zip(diff.pixels_mut()) {
-        let delta = g.0.iter().zip(a.0.iter()).map(|(x, y)| x.abs_diff(*y)).max().unwrap_or(0);
-        worst = worst.max(delta);
-        if delta > tolerance {
-            differing += 1;
-            *d = image::Rgba([255, 0, 255, 255]);
-        } else {
-            *d = image::Rgba([0, 0, 0, a.0[3] / 4]);
-        }
-    }
-    let share = differing as f64 / f64::from(frame.width * frame.height);
-    if share > max_share {
-        let actual_path = golden_dir().join(format!("{name}.actual.png"));
-        let diff_path = golden_dir().join(format!("{name}.diff.png"));
-        actual.save(&actual_path).expect("writes the actual image");
-        diff.save(&diff_path).expect("writes the diff image");
-        panic!(
-            "{name}: {differing} pixels ({:.3}%) differ by more than {tolerance} (worst {worst}); see {} and {}; \
-             UPDATE_GOLDEN=1 re-blesses",
-            share * 100.0,
-            actual_path.display(),
-            diff_path.display()
-        );
-    }
-}
-
 #[test]
 fn golden_lower_third_composition() {
     let frame = render(&composition(), 320, 180);
     assert_eq!(frame.stats.skipped.total(), 0);
     check_golden("composition-320x180", &frame, 8, 0.002);
+}
+
+#[test]
+fn several_draw_into_calls_before_one_submit_each_keep_their_own_geometry() {
+    let mut r = renderer();
+    let (a, b) = (target_texture(&r, 32, 32), target_texture(&r, 48, 24));
+    let (va, vb) = (a.create_view(&Default::default()), b.create_view(&Default::default()));
+    let blue = color(0.0, 0.0, 1.0, 1.0);
+    let mut encoder = r.gpu().device.create_command_encoder(&Default::default());
+    let sa = r.draw_into(&mut encoder, &[fill(rect(0.0, 0.0, 16.0, 32.0), RED)], &va, 32, 32, true).unwrap();
+    let sb = r.draw_into(&mut encoder, &[fill(rect(24.0, 0.0, 24.0, 24.0), blue)], &vb, 48, 24, true).unwrap();
+    // Drawn over the first target's content: its left half stays red.
+    r.draw_into(&mut encoder, &[fill(rect(16.0, 0.0, 16.0, 16.0), blue)], &va, 32, 32, false).unwrap();
+    assert_eq!((sa.drawn, sb.drawn), (1, 1));
+    r.gpu().queue.submit([encoder.finish()]);
+    let pa = r.read_back_texture(&a, 32, 32).unwrap();
+    let pb = r.read_back_texture(&b, 48, 24).unwrap();
+    let at = |p: &[u8], w: u32, x: u32, y: u32| -> [u8; 4] { p[((y * w + x) * 4) as usize..][..4].try_into().unwrap() };
+    assert_eq!(at(&pa, 32, 4, 20), [255, 0, 0, 255]);
+    assert_eq!(at(&pa, 32, 24, 4), [0, 0, 255, 255], "drawn over without clearing");
+    assert_eq!(at(&pa, 32, 24, 24), CLEAR);
+    assert_eq!(at(&pb, 48, 4, 4), CLEAR);
+    assert_eq!(at(&pb, 48, 40, 12), [0, 0, 255, 255]);
+    // A target the renderer cannot read is a typed error, not a panic.
+    let small = target_texture(&r, 8, 8);
+    assert!(matches!(r.read_back_texture(&small, 16, 16), Err(RenderError::Readback(_))));
 }

@@ -15,8 +15,12 @@ macro_rules! out {
     }};
 }
 
+mod args;
 mod check;
 mod new;
+mod render;
+mod render_out;
+mod services;
 mod ticks;
 
 use std::path::PathBuf;
@@ -24,7 +28,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use showrunner_wasm::{Host, NoAssets, SandboxLimits};
+use showrunner_wasm::{Host, SandboxLimits};
 
 /// Exit code for bad arguments (clap uses it too).
 pub const EXIT_USAGE: u8 = 2;
@@ -54,6 +58,9 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Runs a module headless for N frames and prints what each frame drew.
     Ticks(ticks::TicksArgs),
+    /// Renders a module or a show file offline to a PNG, a PNG sequence or an MP4/MKV,
+    /// with the same pixels as live.
+    Render(render::RenderArgs),
     /// Creates a scene project (Rust or AssemblyScript) that builds out of the box,
     /// then prints the commands that build, check and run it.
     New(new::NewArgs),
@@ -61,10 +68,12 @@ pub enum Command {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let cache = if args.no_cache { None } else { Some(args.cache_dir.clone().unwrap_or_else(default_cache_dir)) };
-    let host = || -> anyhow::Result<Arc<Host>> { Ok(Host::new(SandboxLimits::default(), cache.clone(), Arc::new(NoAssets))?) };
+    let services = services::RenderServices::new();
+    let host = || -> anyhow::Result<Arc<Host>> { Ok(Host::new(SandboxLimits::default(), cache.clone(), Arc::new(services.clone()))?) };
     match args.command {
         Command::Check(a) => check::run(&a, host()?),
         Command::Ticks(a) => ticks::run(&a, host()?),
+        Command::Render(a) => render::run(&a, host()?, &services),
         Command::New(a) => new::run(&a),
     }
 }

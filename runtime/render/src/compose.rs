@@ -1,0 +1,422 @@
+//! The layer compositor: turns a [`FramePlan`] (scenes of layers, a transition's
+//! views, an overlay) into one frame.
+//!
+//! Each layer is rasterized into its own full-frame texture by the [`Renderer`] and
+//! kept: a layer whose `version` and size did not change is neither re-tessellated nor
+//! re-rasterized, its texture is composited again (damage tracking, as a browser
+//! does for unchanged layers). A frame whose whole plan is unchanged is not drawn at
+//! all: the previous pixels are returned. Layers are then composited as textured quads
+//! with their transform, opacity (applied to the layer as a whole) and crop. A scene
+//! shown through a transition view that is not the identity is composited into a
+//! scene texture first, then placed with the view's transform, opacity and clip mask,
+//! so a crossfade fades each scene as one picture.
+//!
+//! It must not touch Wasm, and must not panic on any plan: sizes and numbers come
+//! from validated draw lists and the engine's show state.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use showrunner_core::{Affine, BlendMode, Color, DrawOp, Fill, FillRule, FramePlan, Group, LayerPlan, Paint, Rect, SceneView};
+
+mod bounds;
+mod geometry;
+mod pipeline;
+
+use crate::gpu::RenderError;
+use crate::renderer::{Frame, RenderStats, Renderer};
+use geometry::{bucket, concat, intersect, is_exact, push_quad, rect_corners};
+use pipeline::{Surface, VERTEX_SIZE, bind_group_layout, build_pipeline, surface};
+
+
+/// What one composed frame cost.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ComposeStats {
+    /// Layers (and overlays, scene clip masks) rasterized this frame.
+    pub layers_drawn: usize,
+    /// Layers whose cached texture was reused.
+    pub layers_reused: usize,
+    /// True when the whole plan was unchanged and the previous frame was returned.
+    pub frame_reused: bool,
+    /// Fills and strokes drawn, summed over the layers drawn this frame.
+    pub ops_drawn: usize,
+    pub triangles: usize,
+    /// Ops (or parts) the renderer left out, summed (see [`crate::Skipped`]).
+    pub ops_skipped: usize,
+    /// Asset names found missing for the first time this frame (one warning each).
+    pub newly_missing_assets: Vec<String>,
+    /// Font families met for the first time this frame and not bundled (drawn with
+    /// the default family).
+    pub missing_families: Vec<String>,
+}
+
+/// A layer's last rasterization. Only the part of the canvas that can hold ink is
+/// rasterized, into a texture whose top-left is canvas pixel `origin`; texture sides
+/// are rounded up to a few bucket sizes so layers share multisampled targets.
+struct CachedLayer {
+    /// `None` when the layer draws nothing.
+    surface: Option<(Surface, (u32, u32))>,
+    origin: (f32, f32),
+    /// Where the layer's canvas can hold ink, in canvas pixels.
+    ink: Option<Rect>,
+    version: u64,
+    ops: Arc<Vec<DrawOp>>,
+    size: (u32, u32),
+}
+
+/// A texture holding canvas pixels from `origin` on.
+#[derive(Clone, Copy)]
+struct Window<'a> {
+    view: &'a wgpu::TextureView,
+    origin: (f32, f32),
+    texture_size: (f32, f32),
+}
+
+/// What decides a layer's pixels in the frame: id, version, transform, opacity bits, crop.
+type LayerKey = (String, u64, Affine, u32, Option<Rect>);
+
+/// A plan reduced to what decides its pixels; equal keys draw equal frames.
+#[derive(PartialEq)]
+struct PlanKey {
+    size: (u32, u32),
+    scenes: Vec<(SceneView, Vec<LayerKey>)>,
+    overlay: Arc<Vec<DrawOp>>,
+}
+
+/// One textured quad in a composite pass.
+struct Quad<'a> {
+    source: &'a wgpu::TextureView,
+    mask: &'a wgpu::TextureView,
+    /// Pixel-exact placement: sampled nearest instead of bilinear.
+    exact: bool,
+    corners: [[f32; 2]; 4],
+    uv: [[f32; 2]; 4],
+    opacity: f32,
+}
+
+/// Composites frame plans; owns the renderer, per-layer textures and the last frame.
+pub struct Compositor {
+    renderer: Renderer,
+    pipeline: wgpu::RenderPipeline,
+    layout: wgpu::BindGroupLayout,
+    sampler: wgpu::Sampler,
+    nearest: wgpu::Sampler,
+    white: Surface,
+    layers: HashMap<String, CachedLayer>,
+    /// Scratch surfaces by role ("scene0", "mask0", "overlay", "frame"), kept across frames.
+    scratch: HashMap<&'static str, (Surface, (u32, u32))>,
+    last: Option<(PlanKey, Frame)>,
+    stats: ComposeStats,
+}
+
+impl Compositor {
+    /// Wraps a renderer; builds the composite pipeline.
+    pub fn new(renderer: Renderer) -> Result<Compositor, RenderError> {
+        let device = &renderer.gpu().device;
+        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let layout = bind_group_layout(device);
+        let pipeline = build_pipeline(device, &layout);
+        let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("composite"),
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            ..wgpu::SamplerDescriptor::default()
+        });
+        let nearest = device.create_sampler(&wgpu::SamplerDescriptor { label: Some("composite exact"), ..wgpu::SamplerDescriptor::default() });
+        let white = surface(device, 1, 1, "white");
+        renderer.gpu().queue.write_texture(
+            white.texture.as_image_copy(),
+            &[255, 255, 255, 255],
+            wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(4), rows_per_image: Some(1) },
+            wgpu::Extent3d { width: 1, height: 1, depth_or_array_layers: 1 },
+        );
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(RenderError::Gpu(e.to_string()));
+        }
+        Ok(Compositor {
+            renderer,
+            pipeline,
+            layout,
+            sampler,
+            nearest,
+            white,
+            layers: HashMap::new(),
+            scratch: HashMap::new(),
+            last: None,
+            stats: ComposeStats::default(),
+        })
+    }
+
+    /// The renderer underneath (for assets, the adapter, single draw lists).
+    pub fn renderer(&mut self) -> &mut Renderer {
+        &mut self.renderer
+    }
+
+    /// What the last [`Compositor::compose`] cost.
+    pub fn stats(&self) -> &ComposeStats {
+        &self.stats
+    }
+
+    /// Composes one frame of `width`×`height` from `plan`.
+    pub fn compose(&mut self, plan: &FramePlan, width: u32, height: u32) -> Result<Frame, RenderError> {
+        let max = self.renderer.gpu().max_texture_side;
+        if width == 0 || height == 0 || width > max || height > max {
+            return Err(RenderError::BadSize { width, height, max });
+        }
+        let key = plan_key(plan, width, height);
+        if let Some((last_key, frame)) = &self.last
+            && *last_key == key
+        {
+            self.stats = ComposeStats { frame_reused: true, layers_reused: count_layers(plan), ..ComposeStats::default() };
+            return Ok(frame.clone());
+        }
+        self.stats = ComposeStats::default();
+        self.renderer.set_time(Duration::from_secs_f64(plan.frame.time.max(0.0)));
+        self.layers.retain(|id, _| plan.scenes.iter().any(|s| s.layers.iter().any(|l| &l.id == id)));
+
+        let device = self.renderer.gpu().device.clone();
+        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("compose") });
+        for layer in plan.scenes.iter().flat_map(|s| &s.layers) {
+            self.rasterize_layer(&mut encoder, layer, width, height)?;
+        }
+        for (i, scene) in plan.scenes.iter().enumerate() {
+            if let Some(clip) = &scene.view.clip {
+                let mask = [DrawOp::Fill(Fill { path: clip.clone(), paint: Paint::Solid(Color { r: 1.0, g: 1.0, b: 1.0, a: 1.0 }), rule: FillRule::NonZero })];
+                self.draw_scratch(&mut encoder, MASKS[i % MASKS.len()], &mask, width, height)?;
+            }
+        }
+        if !plan.overlay.is_empty() {
+            self.draw_scratch(&mut encoder, "overlay", &plan.overlay, width, height)?;
+        }
+        for name in SCENES.iter().take(plan.scenes.len()).chain(["frame"].iter()) {
+            self.ensure_scratch(name, width, height);
+        }
+        self.composite(&mut encoder, plan, width, height);
+        self.renderer.gpu().queue.submit([encoder.finish()]);
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(RenderError::Gpu(e.to_string()));
+        }
+        let frame_texture = self.scratch.get("frame").map(|(s, _)| s.texture.clone());
+        let texture = frame_texture.ok_or_else(|| RenderError::Readback("no frame target".into()))?;
+        let pixels = self.renderer.read_back_texture(&texture, width, height)?;
+        let frame = Frame { width, height, pixels, stats: RenderStats { drawn: self.stats.ops_drawn, triangles: self.stats.triangles, ..RenderStats::default() } };
+        self.last = Some((key, frame.clone()));
+        Ok(frame)
+    }
+
+    /// Draws a layer into its cached texture unless the cache already holds this version.
+    fn rasterize_layer(&mut self, encoder: &mut wgpu::CommandEncoder, layer: &LayerPlan, width: u32, height: u32) -> Result<(), RenderError> {
+        if let Some(c) = self.layers.get(&layer.id)
+            && c.version == layer.version
+            && c.size == (width, height)
+            && Arc::ptr_eq(&c.ops, &layer.ops)
+        {
+            self.stats.layers_reused += 1;
+            return Ok(());
+        }
+        let old = self.layers.remove(&layer.id).and_then(|c| c.surface);
+        let ink = bounds::content_bounds(&layer.ops).to_frame_rect(width, height);
+        let mut cached = CachedLayer { surface: None, origin: (0.0, 0.0), ink, version: layer.version, ops: layer.ops.clone(), size: (width, height) };
+        if let Some(ink) = ink {
+            let size = (bucket(ink.width, width), bucket(ink.height, height));
+            let surface = match old {
+                Some((s, old_size)) if old_size == size => s,
+                _ => surface(&self.renderer.gpu().device, size.0, size.1, "layer"),
+            };
+            // Shift the canvas so the ink's top-left lands on the texture's.
+            let shift = Affine { e: -ink.x, f: -ink.y, ..Affine::IDENTITY };
+            let mut shifted = Vec::with_capacity(layer.ops.len() + 2);
+            shifted.push(DrawOp::Push(Group { transform: shift, opacity: 1.0, clip: None, blend: BlendMode::Normal }));
+            shifted.extend(layer.ops.iter().cloned());
+            shifted.push(DrawOp::Pop);
+            let stats = self.renderer.draw_into(encoder, &shifted, &surface.view, size.0, size.1, true)?;
+            self.add_stats(stats);
+            cached.surface = Some((surface, size));
+            cached.origin = (ink.x, ink.y);
+        } else {
+            self.stats.layers_drawn += 1;
+        }
+        self.layers.insert(layer.id.clone(), cached);
+        Ok(())
+    }
+
+    fn draw_scratch(&mut self, encoder: &mut wgpu::CommandEncoder, name: &'static str, ops: &[DrawOp], width: u32, height: u32) -> Result<(), RenderError> {
+        self.ensure_scratch(name, width, height);
+        let Some((surface, _)) = self.scratch.get(name) else {
+            return Err(RenderError::Gpu(format!("scratch surface {name} missing")));
+        };
+        let stats = self.renderer.draw_into(encoder, ops, &surface.view, width, height, true)?;
+        self.add_stats(stats);
+        Ok(())
+    }
+
+    fn add_stats(&mut self, s: RenderStats) {
+        self.stats.layers_drawn += 1;
+        self.stats.ops_drawn += s.drawn;
+        self.stats.triangles += s.triangles;
+        self.stats.ops_skipped += s.skipped.total();
+        self.stats.newly_missing_assets.extend(s.newly_missing);
+        self.stats.missing_families.extend(s.missing_families);
+    }
+
+    fn ensure_scratch(&mut self, name: &'static str, width: u32, height: u32) {
+        if self.scratch.get(name).is_some_and(|(_, size)| *size == (width, height)) {
+            return;
+        }
+        let s = surface(&self.renderer.gpu().device, width, height, name);
+        self.scratch.insert(name, (s, (width, height)));
+    }
+
+    /// Records the composite passes: isolated scenes into their scene textures, then
+    /// everything onto the frame.
+    fn composite(&self, encoder: &mut wgpu::CommandEncoder, plan: &FramePlan, width: u32, height: u32) {
+        let size = (width as f32, height as f32);
+        let mut passes: Vec<(&wgpu::TextureView, Vec<Quad<'_>>)> = Vec::new();
+        let mut frame_quads = Vec::new();
+        for (i, scene) in plan.scenes.iter().enumerate() {
+            let layer_quads = |outer: Affine| {
+                scene.layers.iter().filter_map(move |l| {
+                    let cached = self.layers.get(&l.id)?;
+                    let (surface, tex) = cached.surface.as_ref()?;
+                    let window = Window { view: &surface.view, origin: cached.origin, texture_size: (tex.0 as f32, tex.1 as f32) };
+                    layer_quad(window, &self.white.view, cached.ink?, l, outer)
+                })
+            };
+            if is_plain(&scene.view) {
+                frame_quads.extend(layer_quads(Affine::IDENTITY));
+                continue;
+            }
+            let Some((scene_surface, _)) = self.scratch.get(SCENES[i % SCENES.len()]) else {
+                continue;
+            };
+            passes.push((&scene_surface.view, layer_quads(Affine::IDENTITY).collect()));
+            let mask = match scene.view.clip {
+                Some(_) => self.scratch.get(MASKS[i % MASKS.len()]).map_or(&self.white.view, |(s, _)| &s.view),
+                None => &self.white.view,
+            };
+            frame_quads.push(Quad {
+                source: &scene_surface.view,
+                mask,
+                exact: is_exact(&scene.view.transform),
+                corners: rect_corners(Rect { x: 0.0, y: 0.0, width: size.0, height: size.1 }, scene.view.transform),
+                uv: [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]],
+                opacity: scene.view.opacity.clamp(0.0, 1.0),
+            });
+        }
+        if let Some((overlay, _)) = self.scratch.get("overlay").filter(|_| !plan.overlay.is_empty())
+            && let Some(ink) = bounds::content_bounds(&plan.overlay).to_frame_rect(width, height)
+        {
+            let whole = LayerPlan::full("overlay", plan.overlay.clone(), 0);
+            let window = Window { view: &overlay.view, origin: (0.0, 0.0), texture_size: size };
+            frame_quads.extend(layer_quad(window, &self.white.view, ink, &whole, Affine::IDENTITY));
+        }
+        if let Some((frame, _)) = self.scratch.get("frame") {
+            passes.push((&frame.view, frame_quads));
+        }
+
+        let device = &self.renderer.gpu().device;
+        let mut floats: Vec<f32> = Vec::new();
+        for (_, quads) in &passes {
+            for q in quads {
+                push_quad(&mut floats, q.corners, q.uv, q.opacity, size);
+            }
+        }
+        let bytes: Vec<u8> = floats.iter().flat_map(|f| f.to_ne_bytes()).collect();
+        let vertices = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("composite quads"),
+            size: (bytes.len() as u64).max(VERTEX_SIZE),
+            usage: wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.renderer.gpu().queue.write_buffer(&vertices, 0, &bytes);
+        let mut first_vertex = 0u32;
+        for (target, quads) in &passes {
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("composite"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: target,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations { load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT), store: wgpu::StoreOp::Store },
+                })],
+                depth_stencil_attachment: None,
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
+            pass.set_pipeline(&self.pipeline);
+            pass.set_vertex_buffer(0, vertices.slice(..));
+            for q in quads {
+                let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("composite quad"),
+                    layout: &self.layout,
+                    entries: &[
+                        wgpu::BindGroupEntry { binding: 0, resource: wgpu::BindingResource::TextureView(q.source) },
+                        wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(q.mask) },
+                        wgpu::BindGroupEntry {
+                            binding: 2,
+                            resource: wgpu::BindingResource::Sampler(if q.exact { &self.nearest } else { &self.sampler }),
+                        },
+                    ],
+                });
+                pass.set_bind_group(0, &group, &[]);
+                pass.draw(first_vertex..first_vertex + 6, 0..1);
+                first_vertex += 6;
+            }
+        }
+    }
+}
+
+/// Scratch names for up to two isolated scenes and their clip masks (a transition
+/// shows two scenes; more are composited with the same pair of names reused).
+const SCENES: [&str; 2] = ["scene0", "scene1"];
+const MASKS: [&str; 2] = ["mask0", "mask1"];
+
+fn is_plain(view: &SceneView) -> bool {
+    view.transform == Affine::IDENTITY && view.opacity >= 1.0 && view.clip.is_none()
+}
+
+fn count_layers(plan: &FramePlan) -> usize {
+    plan.scenes.iter().map(|s| s.layers.len()).sum()
+}
+
+fn plan_key(plan: &FramePlan, width: u32, height: u32) -> PlanKey {
+    PlanKey {
+        size: (width, height),
+        scenes: plan
+            .scenes
+            .iter()
+            .map(|s| {
+                let layers = s.layers.iter().map(|l| (l.id.clone(), l.version, l.transform, l.opacity.to_bits(), l.crop)).collect();
+                (s.view.clone(), layers)
+            })
+            .collect(),
+        overlay: plan.overlay.clone(),
+    }
+}
+
+/// A layer's quad: the part of its canvas that has ink and is inside its crop,
+/// placed by its transform, then `outer`. `None` when nothing is left to show.
+fn layer_quad<'a>(source: Window<'a>, mask: &'a wgpu::TextureView, ink: Rect, l: &LayerPlan, outer: Affine) -> Option<Quad<'a>> {
+    let crop = l.crop.map_or(ink, |c| intersect(c, ink));
+    if crop.width <= 0.0 || crop.height <= 0.0 || l.opacity <= 0.0 {
+        return None;
+    }
+    let transform = concat(outer, l.transform);
+    let (ox, oy) = source.origin;
+    let (tw, th) = source.texture_size;
+    let u0 = (crop.x - ox) / tw;
+    let v0 = (crop.y - oy) / th;
+    let u1 = (crop.x + crop.width - ox) / tw;
+    let v1 = (crop.y + crop.height - oy) / th;
+    Some(Quad {
+        source: source.view,
+        mask,
+        exact: is_exact(&transform),
+        corners: rect_corners(crop, transform),
+        uv: [[u0, v0], [u1, v0], [u1, v1], [u0, v1]],
+        opacity: l.opacity.clamp(0.0, 1.0),
+    })
+}

@@ -1,0 +1,180 @@
+//! Conservative content bounds of a draw list, in frame pixels: the compositor only
+//! composites the part of a layer's texture that can hold ink. Cheap (no
+//! tessellation, no shaping), never smaller than the real ink: curves are bounded by
+//! their control points, strokes grow by their miter reach, text by a generous box
+//! around its baseline, clips shrink the box of what they contain.
+
+use showrunner_core::{Affine, DrawOp, Path, Rect, TextAlign};
+
+use super::geometry::{apply, concat};
+
+/// Extra pixels around every box, for anti-aliasing and filtering.
+const MARGIN: f32 = 2.0;
+
+/// Axis-aligned box; empty when `x0 >= x1` or `y0 >= y1`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Bounds {
+    pub x0: f32,
+    pub y0: f32,
+    pub x1: f32,
+    pub y1: f32,
+}
+
+impl Bounds {
+    pub const EMPTY: Bounds = Bounds { x0: f32::INFINITY, y0: f32::INFINITY, x1: f32::NEG_INFINITY, y1: f32::NEG_INFINITY };
+
+    pub fn is_empty(&self) -> bool {
+        !(self.x0 < self.x1 && self.y0 < self.y1)
+    }
+
+    fn add_point(&mut self, [x, y]: [f32; 2]) {
+        self.x0 = self.x0.min(x);
+        self.y0 = self.y0.min(y);
+        self.x1 = self.x1.max(x);
+        self.y1 = self.y1.max(y);
+    }
+
+    fn union(self, o: Bounds) -> Bounds {
+        Bounds { x0: self.x0.min(o.x0), y0: self.y0.min(o.y0), x1: self.x1.max(o.x1), y1: self.y1.max(o.y1) }
+    }
+
+    fn intersect(self, o: Bounds) -> Bounds {
+        Bounds { x0: self.x0.max(o.x0), y0: self.y0.max(o.y0), x1: self.x1.min(o.x1), y1: self.y1.min(o.y1) }
+    }
+
+    fn grow(self, by: f32) -> Bounds {
+        Bounds { x0: self.x0 - by, y0: self.y0 - by, x1: self.x1 + by, y1: self.y1 + by }
+    }
+
+    /// The box of this box's corners under `t`.
+    fn transformed(self, t: &Affine) -> Bounds {
+        let mut out = Bounds::EMPTY;
+        for (x, y) in [(self.x0, self.y0), (self.x1, self.y0), (self.x1, self.y1), (self.x0, self.y1)] {
+            out.add_point(apply(*t, x, y));
+        }
+        out
+    }
+
+    /// As a pixel-aligned rectangle inside a `width`×`height` frame; `None` if empty.
+    pub fn to_frame_rect(self, width: u32, height: u32) -> Option<Rect> {
+        let b = self.grow(MARGIN).intersect(Bounds { x0: 0.0, y0: 0.0, x1: width as f32, y1: height as f32 });
+        if b.is_empty() {
+            return None;
+        }
+        let (x0, y0) = (b.x0.floor(), b.y0.floor());
+        Some(Rect { x: x0, y: y0, width: b.x1.ceil() - x0, height: b.y1.ceil() - y0 })
+    }
+}
+
+fn path_bounds(path: &Path, t: &Affine) -> Bounds {
+    let mut b = Bounds::EMPTY;
+    for p in path.points.chunks_exact(2) {
+        b.add_point(apply(*t, p[0], p[1]));
+    }
+    b
+}
+
+/// Largest factor by which `t` stretches a length.
+fn max_scale(t: &Affine) -> f32 {
+    (t.a.hypot(t.b)).max(t.c.hypot(t.d))
+}
+
+/// The box that holds every pixel `ops` can touch, in frame pixels (before the
+/// layer's own transform). Unbalanced groups are tolerated.
+pub(crate) fn content_bounds(ops: &[DrawOp]) -> Bounds {
+    // (transform, clip box of this group in frame pixels)
+    let mut stack: Vec<(Affine, Option<Bounds>)> = vec![(Affine::IDENTITY, None)];
+    let mut total = Bounds::EMPTY;
+    for op in ops {
+        let Some(&(t, clip)) = stack.last() else { break };
+        let ink = match op {
+            DrawOp::Push(g) => {
+                let inner = concat(t, g.transform);
+                let group_clip = g.clip.as_ref().map(|c| path_bounds(c, &inner));
+                let clip = match (clip, group_clip) {
+                    (Some(a), Some(b)) => Some(a.intersect(b)),
+                    (a, b) => a.or(b),
+                };
+                stack.push((inner, clip));
+                continue;
+            }
+            DrawOp::Pop => {
+                if stack.len() > 1 {
+                    stack.pop();
+                }
+                continue;
+            }
+            DrawOp::Fill(f) => path_bounds(&f.path, &t),
+            DrawOp::Stroke(s) => {
+                let reach = s.width * 0.5 * s.miter_limit.max(1.5) * max_scale(&t);
+                path_bounds(&s.path, &t).grow(reach)
+            }
+            DrawOp::Text(run) => text_box(run, &t),
+            DrawOp::Image(i) => rect_box(&i.dest).transformed(&t),
+            DrawOp::Video(v) => rect_box(&v.dest).transformed(&t),
+        };
+        let ink = match clip {
+            Some(c) => ink.intersect(c),
+            None => ink,
+        };
+        if !ink.is_empty() {
+            total = total.union(ink);
+        }
+    }
+    total
+}
+
+fn rect_box(r: &Rect) -> Bounds {
+    Bounds { x0: r.x, y0: r.y, x1: r.x + r.width, y1: r.y + r.height }
+}
+
+/// A box sure to hold a run's glyphs: ascenders and descenders well past the usual
+/// font metrics, and a width of one em per character (or the run's max width).
+fn text_box(run: &showrunner_core::TextRun, t: &Affine) -> Bounds {
+    let size = run.size.max(0.0);
+    let chars = run.text.chars().count() as f32;
+    let width = match run.max_width {
+        Some(w) => w.min(chars * size * 1.2) + size,
+        None => chars * size * 1.2 + size,
+    };
+    let (x0, x1) = match run.align {
+        TextAlign::Start => (run.x - size, run.x + width),
+        TextAlign::Center => (run.x - width * 0.5 - size, run.x + width * 0.5 + size),
+        TextAlign::End => (run.x - width, run.x + size),
+    };
+    Bounds { x0, y0: run.y - size * 1.6, x1, y1: run.y + size * 0.8 }.transformed(t)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use showrunner_core::{Color, Fill, FillRule, Group, BlendMode, Paint, verb};
+
+    fn rect(x: f32, y: f32, w: f32, h: f32) -> Path {
+        Path { verbs: vec![verb::MOVE, verb::LINE, verb::LINE, verb::LINE, verb::CLOSE], points: vec![x, y, x + w, y, x + w, y + h, x, y + h] }
+    }
+
+    fn fill(p: Path) -> DrawOp {
+        DrawOp::Fill(Fill { path: p, paint: Paint::Solid(Color { r: 1.0, g: 1.0, b: 1.0, a: 1.0 }), rule: FillRule::NonZero })
+    }
+
+    fn push(t: Affine, clip: Option<Path>) -> DrawOp {
+        DrawOp::Push(Group { transform: t, opacity: 1.0, clip, blend: BlendMode::Normal })
+    }
+
+    #[test]
+    fn fills_under_group_transforms_and_clips() {
+        let ops = vec![push(Affine { e: 100.0, f: 10.0, ..Affine::IDENTITY }, None), fill(rect(0.0, 0.0, 10.0, 10.0)), DrawOp::Pop];
+        assert_eq!(content_bounds(&ops), Bounds { x0: 100.0, y0: 10.0, x1: 110.0, y1: 20.0 });
+        let clipped = vec![push(Affine::IDENTITY, Some(rect(0.0, 0.0, 5.0, 5.0))), fill(rect(0.0, 0.0, 50.0, 50.0)), DrawOp::Pop];
+        assert_eq!(content_bounds(&clipped), Bounds { x0: 0.0, y0: 0.0, x1: 5.0, y1: 5.0 });
+    }
+
+    #[test]
+    fn empty_lists_have_no_frame_rect_and_boxes_are_clamped_to_the_frame() {
+        assert!(content_bounds(&[]).to_frame_rect(100, 100).is_none());
+        let r = content_bounds(&[fill(rect(-50.0, 90.0, 500.0, 50.0))]).to_frame_rect(100, 100).unwrap();
+        assert_eq!((r.x, r.y, r.width, r.height), (0.0, 88.0, 100.0, 12.0));
+    }
+}

@@ -1,0 +1,154 @@
+//! Pixel tests of the layer compositor (`Compositor::compose`): layer order, layer
+//! opacity as a whole, transforms and crops, scene views of a transition (opacity,
+//! clip), overlays, and damage tracking (unchanged layers are not redrawn).
+//! `cargo test --release -p showrunner-render --test compose`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use showrunner_core::*;
+use showrunner_render::{Compositor, Frame, RenderError, Renderer};
+
+const W: u32 = 160;
+const H: u32 = 90;
+
+fn compositor() -> MutexGuard<'static, Compositor> {
+    static C: OnceLock<Result<Mutex<Compositor>, RenderError>> = OnceLock::new();
+    match C.get_or_init(|| Renderer::new().and_then(Compositor::new).map(Mutex::new)) {
+        Ok(c) => c.lock().unwrap_or_else(|p| p.into_inner()),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn rect(x: f32, y: f32, w: f32, h: f32) -> Path {
+    Path { verbs: vec![verb::MOVE, verb::LINE, verb::LINE, verb::LINE, verb::CLOSE], points: vec![x, y, x + w, y, x + w, y + h, x, y + h] }
+}
+
+fn fill(path: Path, r: f32, g: f32, b: f32, a: f32) -> DrawOp {
+    DrawOp::Fill(Fill { path, paint: Paint::Solid(Color { r, g, b, a }), rule: FillRule::NonZero })
+}
+
+fn ops(list: Vec<DrawOp>) -> Arc<Vec<DrawOp>> {
+    Arc::new(list)
+}
+
+fn scene(name: &str, view: SceneView, layers: Vec<LayerPlan>) -> ScenePlan {
+    ScenePlan { name: name.into(), view, layers }
+}
+
+fn plan(scenes: Vec<ScenePlan>, overlay: Vec<DrawOp>) -> FramePlan {
+    FramePlan { frame: FrameInfo::at(0, W, H, 30, 1), scenes, overlay: Arc::new(overlay) }
+}
+
+fn px(f: &Frame, x: u32, y: u32) -> [u8; 4] {
+    f.pixel(x, y).unwrap()
+}
+
+fn near(actual: [u8; 4], expected: [u8; 4], tolerance: u8) -> bool {
+    actual.iter().zip(expected).all(|(a, e)| a.abs_diff(e) <= tolerance)
+}
+
+#[track_caller]
+fn assert_px(f: &Frame, x: u32, y: u32, expected: [u8; 4]) {
+    let got = px(f, x, y);
+    assert!(near(got, expected, 3), "pixel ({x},{y}) is {got:?}, expected {expected:?}");
+}
+
+#[test]
+fn layers_stack_bottom_to_top() {
+    let red = LayerPlan::full("red", ops(vec![fill(rect(0.0, 0.0, 160.0, 90.0), 1.0, 0.0, 0.0, 1.0)]), 1);
+    let blue = LayerPlan::full("blue", ops(vec![fill(rect(40.0, 20.0, 40.0, 40.0), 0.0, 0.0, 1.0, 1.0)]), 1);
+    let f = compositor().compose(&plan(vec![scene("s", SceneView::IDENTITY, vec![red, blue])], vec![]), W, H).unwrap();
+    assert_px(&f, 5, 5, [255, 0, 0, 255]);
+    assert_px(&f, 60, 40, [0, 0, 255, 255]);
+}
+
+#[test]
+fn layer_opacity_applies_to_the_layer_as_a_whole() {
+    // Two overlapping opaque squares in one layer at 50 %: the overlap must look like
+    // the rest (one picture faded), not darker (each op faded on its own).
+    let squares = ops(vec![fill(rect(10.0, 10.0, 60.0, 60.0), 1.0, 1.0, 1.0, 1.0), fill(rect(40.0, 10.0, 60.0, 60.0), 1.0, 1.0, 1.0, 1.0)]);
+    let layer = LayerPlan { opacity: 0.5, ..LayerPlan::full("faded", squares, 1) };
+    let f = compositor().compose(&plan(vec![scene("s", SceneView::IDENTITY, vec![layer])], vec![]), W, H).unwrap();
+    let alone = px(&f, 20, 40);
+    let overlap = px(&f, 55, 40);
+    assert!(near(alone, [255, 255, 255, 128], 2), "{alone:?}");
+    assert_eq!(alone, overlap);
+}
+
+#[test]
+fn transform_and_crop_place_the_layer() {
+    let square = ops(vec![fill(rect(0.0, 0.0, 40.0, 40.0), 0.0, 1.0, 0.0, 1.0)]);
+    let moved = LayerPlan { transform: Affine { e: 100.0, f: 30.0, ..Affine::IDENTITY }, ..LayerPlan::full("moved", square.clone(), 1) };
+    // Crop keeps only the left half of the square.
+    let cropped = LayerPlan { crop: Some(Rect { x: 0.0, y: 0.0, width: 20.0, height: 40.0 }), ..LayerPlan::full("cropped", square, 1) };
+    let f = compositor().compose(&plan(vec![scene("s", SceneView::IDENTITY, vec![moved, cropped])], vec![]), W, H).unwrap();
+    assert_px(&f, 120, 50, [0, 255, 0, 255]);
+    assert_px(&f, 90, 50, [0, 0, 0, 0]);
+    assert_px(&f, 10, 20, [0, 255, 0, 255]);
+    assert_px(&f, 30, 20, [0, 0, 0, 0]);
+}
+
+#[test]
+fn a_crossfade_fades_each_scene_as_one_picture() {
+    let a = LayerPlan::full("a", ops(vec![fill(rect(0.0, 0.0, 160.0, 90.0), 1.0, 0.0, 0.0, 1.0)]), 1);
+    let b = LayerPlan::full("b", ops(vec![fill(rect(0.0, 0.0, 160.0, 90.0), 0.0, 0.0, 1.0, 1.0)]), 1);
+    let half = SceneView { opacity: 0.5, ..SceneView::IDENTITY };
+    let f = compositor().compose(&plan(vec![scene("out", SceneView::IDENTITY, vec![a]), scene("in", half, vec![b])], vec![]), W, H).unwrap();
+    assert_px(&f, 80, 45, [128, 0, 127, 255]);
+}
+
+#[test]
+fn a_clipped_scene_shows_only_inside_its_clip_and_the_overlay_is_on_top() {
+    let a = LayerPlan::full("clip-a", ops(vec![fill(rect(0.0, 0.0, 160.0, 90.0), 1.0, 1.0, 0.0, 1.0)]), 1);
+    let left = SceneView { clip: Some(rect(0.0, 0.0, 80.0, 90.0)), ..SceneView::IDENTITY };
+    let bar = vec![fill(rect(78.0, 0.0, 4.0, 90.0), 1.0, 1.0, 1.0, 1.0)];
+    let f = compositor().compose(&plan(vec![scene("s", left, vec![a])], bar), W, H).unwrap();
+    assert_px(&f, 20, 45, [255, 255, 0, 255]);
+    assert_px(&f, 120, 45, [0, 0, 0, 0]);
+    assert_px(&f, 80, 45, [255, 255, 255, 255]);
+}
+
+#[test]
+fn a_pushed_scene_moves_with_its_view_transform() {
+    let a = LayerPlan::full("push-a", ops(vec![fill(rect(0.0, 0.0, 20.0, 20.0), 0.0, 1.0, 1.0, 1.0)]), 1);
+    let pushed = SceneView { transform: Affine { e: 100.0, ..Affine::IDENTITY }, ..SceneView::IDENTITY };
+    let f = compositor().compose(&plan(vec![scene("s", pushed, vec![a])], vec![]), W, H).unwrap();
+    assert_px(&f, 110, 10, [0, 255, 255, 255]);
+    assert_px(&f, 10, 10, [0, 0, 0, 0]);
+}
+
+#[test]
+fn unchanged_layers_are_not_redrawn_and_an_unchanged_plan_reuses_the_frame() {
+    let mut c = compositor();
+    let still = LayerPlan::full("still", ops(vec![fill(rect(0.0, 0.0, 30.0, 30.0), 1.0, 0.0, 0.0, 1.0)]), 7);
+    let mut moving = LayerPlan::full("moving", ops(vec![fill(rect(50.0, 0.0, 30.0, 30.0), 0.0, 0.0, 1.0, 1.0)]), 1);
+    let p1 = plan(vec![scene("s", SceneView::IDENTITY, vec![still.clone(), moving.clone()])], vec![]);
+    c.compose(&p1, W, H).unwrap();
+
+    let again = c.compose(&p1, W, H).unwrap();
+    let stats = c.stats();
+    assert!(stats.frame_reused, "{stats:?}");
+    assert_eq!(stats.layers_drawn, 0);
+    assert_px(&again, 10, 10, [255, 0, 0, 255]);
+
+    moving.ops = ops(vec![fill(rect(100.0, 0.0, 30.0, 30.0), 0.0, 0.0, 1.0, 1.0)]);
+    moving.version = 2;
+    let p2 = plan(vec![scene("s", SceneView::IDENTITY, vec![still, moving])], vec![]);
+    let f = c.compose(&p2, W, H).unwrap();
+    let stats = c.stats();
+    assert!(!stats.frame_reused);
+    assert_eq!((stats.layers_drawn, stats.layers_reused), (1, 1), "{stats:?}");
+    assert_px(&f, 10, 10, [255, 0, 0, 255]);
+    assert_px(&f, 60, 10, [0, 0, 0, 0]);
+    assert_px(&f, 110, 10, [0, 0, 255, 255]);
+}
+
+#[test]
+fn a_frame_with_no_scenes_is_transparent_and_bad_sizes_are_errors() {
+    let mut c = compositor();
+    let f = c.compose(&plan(vec![], vec![]), W, H).unwrap();
+    assert!(f.pixels.iter().all(|&b| b == 0));
+    assert!(matches!(c.compose(&plan(vec![], vec![]), 0, 10), Err(RenderError::BadSize { .. })));
+}
