@@ -22,7 +22,10 @@ use showrunner_core::{Affine, BlendMode, Color, DrawOp, Fill, FillRule, FramePla
 
 mod bounds;
 mod geometry;
+mod in_flight;
 mod pipeline;
+
+pub use in_flight::MAX_IN_FLIGHT;
 
 use crate::gpu::RenderError;
 use crate::renderer::{Frame, RenderStats, Renderer};
@@ -104,9 +107,13 @@ pub struct Compositor {
     nearest: wgpu::Sampler,
     white: Surface,
     layers: HashMap<String, CachedLayer>,
-    /// Scratch surfaces by role ("scene0", "mask0", "overlay", "frame"), kept across frames.
+    /// Scratch surfaces by role ("scene0", "mask0", "overlay"), kept across frames.
     scratch: HashMap<&'static str, (Surface, (u32, u32))>,
-    last: Option<(PlanKey, Frame)>,
+    /// The plan last submitted: an equal plan reuses its pixels.
+    last_key: Option<PlanKey>,
+    /// The frame last received, for plans that did not change.
+    last_frame: Option<Frame>,
+    in_flight: in_flight::InFlight,
     stats: ComposeStats,
 }
 
@@ -143,7 +150,9 @@ impl Compositor {
             white,
             layers: HashMap::new(),
             scratch: HashMap::new(),
-            last: None,
+            last_key: None,
+            last_frame: None,
+            in_flight: in_flight::InFlight::default(),
             stats: ComposeStats::default(),
         })
     }
@@ -158,24 +167,41 @@ impl Compositor {
         &self.stats
     }
 
-    /// Composes one frame of `width`×`height` from `plan`.
+    /// Composes one frame of `width`×`height` from `plan` and waits for its pixels.
+    /// Frames submitted earlier with [`Compositor::submit`] and not yet received are
+    /// received first and dropped.
     pub fn compose(&mut self, plan: &FramePlan, width: u32, height: u32) -> Result<Frame, RenderError> {
+        self.submit(plan, width, height)?;
+        let mut newest = None;
+        while let Some(frame) = self.receive()? {
+            newest = Some(frame);
+        }
+        newest.ok_or_else(|| RenderError::Readback("the submitted frame was not received".into()))
+    }
+
+    /// Records and submits one frame without waiting for it: the GPU draws and copies
+    /// it while the caller ticks the next one. At most [`MAX_IN_FLIGHT`] frames may be
+    /// waiting; [`Compositor::receive`] returns them in order.
+    pub fn submit(&mut self, plan: &FramePlan, width: u32, height: u32) -> Result<(), RenderError> {
         let max = self.renderer.gpu().max_texture_side;
         if width == 0 || height == 0 || width > max || height > max {
             return Err(RenderError::BadSize { width, height, max });
         }
         let key = plan_key(plan, width, height);
-        if let Some((last_key, frame)) = &self.last
-            && *last_key == key
-        {
+        if self.last_key.as_ref() == Some(&key) {
             self.stats = ComposeStats { frame_reused: true, layers_reused: count_layers(plan), ..ComposeStats::default() };
-            return Ok(frame.clone());
+            self.in_flight.queue.push_back(in_flight::Pending::Same);
+            return Ok(());
         }
+        let device = self.renderer.gpu().device.clone();
+        let slot = self
+            .in_flight
+            .next_slot(&device, width, height)
+            .ok_or_else(|| RenderError::Readback(format!("{MAX_IN_FLIGHT} frames are already in flight: receive one before submitting more")))?;
         self.stats = ComposeStats::default();
         self.renderer.set_time(Duration::from_secs_f64(plan.frame.time.max(0.0)));
         self.layers.retain(|id, _| plan.scenes.iter().any(|s| s.layers.iter().any(|l| &l.id == id)));
 
-        let device = self.renderer.gpu().device.clone();
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("compose") });
         for layer in plan.scenes.iter().flat_map(|s| &s.layers) {
@@ -190,20 +216,40 @@ impl Compositor {
         if !plan.overlay.is_empty() {
             self.draw_scratch(&mut encoder, "overlay", &plan.overlay, width, height)?;
         }
-        for name in SCENES.iter().take(plan.scenes.len()).chain(["frame"].iter()) {
+        for name in SCENES.iter().take(plan.scenes.len()) {
             self.ensure_scratch(name, width, height);
         }
-        self.composite(&mut encoder, plan, width, height);
+        if let Some(target) = self.in_flight.target(slot) {
+            self.composite(&mut encoder, plan, width, height, target);
+        }
+        self.in_flight.record_copy(&mut encoder, slot);
         self.renderer.gpu().queue.submit([encoder.finish()]);
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(RenderError::Gpu(e.to_string()));
         }
-        let frame_texture = self.scratch.get("frame").map(|(s, _)| s.texture.clone());
-        let texture = frame_texture.ok_or_else(|| RenderError::Readback("no frame target".into()))?;
-        let pixels = self.renderer.read_back_texture(&texture, width, height)?;
-        let frame = Frame { width, height, pixels, stats: RenderStats { drawn: self.stats.ops_drawn, triangles: self.stats.triangles, ..RenderStats::default() } };
-        self.last = Some((key, frame.clone()));
-        Ok(frame)
+        self.in_flight.start_map(slot, self.stats.ops_drawn, self.stats.triangles);
+        self.last_key = Some(key);
+        Ok(())
+    }
+
+    /// Frames submitted and not yet received.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.queue.len()
+    }
+
+    /// Waits for the oldest submitted frame and returns it; `None` when none is waiting.
+    pub fn receive(&mut self) -> Result<Option<Frame>, RenderError> {
+        let Some(pending) = self.in_flight.queue.pop_front() else { return Ok(None) };
+        let frame = match pending {
+            in_flight::Pending::Same => self.last_frame.clone().ok_or_else(|| RenderError::Readback("no earlier frame to repeat".into()))?,
+            in_flight::Pending::Drawn { slot, mapped, drawn, triangles } => {
+                let (width, height, pixels) = self.in_flight.read(&self.renderer.gpu().device, slot, &mapped)?;
+                let frame = Frame { width, height, pixels, stats: RenderStats { drawn, triangles, ..RenderStats::default() } };
+                self.last_frame = Some(frame.clone());
+                frame
+            }
+        };
+        Ok(Some(frame))
     }
 
     /// Draws a layer into its cached texture unless the cache already holds this version.
@@ -271,7 +317,7 @@ impl Compositor {
 
     /// Records the composite passes: isolated scenes into their scene textures, then
     /// everything onto the frame.
-    fn composite(&self, encoder: &mut wgpu::CommandEncoder, plan: &FramePlan, width: u32, height: u32) {
+    fn composite(&self, encoder: &mut wgpu::CommandEncoder, plan: &FramePlan, width: u32, height: u32, frame: &wgpu::TextureView) {
         let size = (width as f32, height as f32);
         let mut passes: Vec<(&wgpu::TextureView, Vec<Quad<'_>>)> = Vec::new();
         let mut frame_quads = Vec::new();
@@ -312,9 +358,7 @@ impl Compositor {
             let window = Window { view: &overlay.view, origin: (0.0, 0.0), texture_size: size };
             frame_quads.extend(layer_quad(window, &self.white.view, ink, &whole, Affine::IDENTITY));
         }
-        if let Some((frame, _)) = self.scratch.get("frame") {
-            passes.push((&frame.view, frame_quads));
-        }
+        passes.push((frame, frame_quads));
 
         let device = &self.renderer.gpu().device;
         let mut floats: Vec<f32> = Vec::new();

@@ -152,3 +152,24 @@ fn a_frame_with_no_scenes_is_transparent_and_bad_sizes_are_errors() {
     assert!(f.pixels.iter().all(|&b| b == 0));
     assert!(matches!(c.compose(&plan(vec![], vec![]), 0, 10), Err(RenderError::BadSize { .. })));
 }
+
+#[test]
+fn frames_in_flight_come_back_in_order_and_the_window_is_bounded() {
+    let mut c = compositor();
+    let at = |x: f32, v: u64| plan(vec![scene("s", SceneView::IDENTITY, vec![LayerPlan::full("fly", ops(vec![fill(rect(x, 0.0, 20.0, 20.0), 1.0, 1.0, 1.0, 1.0)]), v)])], vec![]);
+    c.submit(&at(0.0, 100), W, H).unwrap();
+    c.submit(&at(100.0, 101), W, H).unwrap();
+    assert_eq!(c.in_flight(), 2);
+    // A third drawn frame would need a third target: refused until one is received.
+    assert!(c.submit(&at(50.0, 102), W, H).is_err());
+    let first = c.receive().unwrap().unwrap();
+    assert_px(&first, 10, 10, [255, 255, 255, 255]);
+    assert_px(&first, 110, 10, [0, 0, 0, 0]);
+    // An unchanged plan is queued as a repeat of the frame before it.
+    c.submit(&at(100.0, 101), W, H).unwrap();
+    let second = c.receive().unwrap().unwrap();
+    let repeat = c.receive().unwrap().unwrap();
+    assert_px(&second, 110, 10, [255, 255, 255, 255]);
+    assert_eq!(second.pixels, repeat.pixels);
+    assert!(c.receive().unwrap().is_none());
+}

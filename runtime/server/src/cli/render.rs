@@ -126,7 +126,8 @@ pub fn run(args: &RenderArgs, host: Arc<Host>, services: &super::services::Rende
         for event in job.engine.drain_events() {
             faults += report(&bar, &event);
         }
-        let frame = compositor.compose(&plan, width, height)?;
+        // One frame stays in flight: the GPU draws frame n while frame n+1 is ticked.
+        compositor.submit(&plan, width, height)?;
         let stats = compositor.stats();
         for name in &stats.newly_missing_assets {
             say_on(&bar, format!("warning: asset `{name}` is missing: it draws nothing (load images with --assets DIR)"));
@@ -134,6 +135,14 @@ pub fn run(args: &RenderArgs, host: Arc<Host>, services: &super::services::Rende
         for family in &stats.missing_families {
             say_on(&bar, format!("warning: font family `{family}` is not bundled: drawn with Inter"));
         }
+        if compositor.in_flight() >= showrunner_render::compose::MAX_IN_FLIGHT
+            && let Some(frame) = compositor.receive()?
+        {
+            sink.push(width, height, &frame.pixels)?;
+            bar.inc(1);
+        }
+    }
+    while let Some(frame) = compositor.receive()? {
         sink.push(width, height, &frame.pixels)?;
         bar.inc(1);
     }
