@@ -157,25 +157,31 @@ fn assemblyscript_lower_third() {
     one("as-lower-third", vec![LayerSpec::new("as", &path.to_string_lossy())], 45);
 }
 
-fn transition_midway(name: &str, module_name: &str) {
+/// Scene a (a scoreboard) taken to scene b (a lower third) at frame 30 with a one-second
+/// transition, shown at `frame` (45 is halfway).
+fn transition_at(name: &str, module_name: &str, frame: u64) {
     let a = SceneSpec { name: "a".into(), layers: vec![layer("a-sb", "scene_scoreboard", vec![])] };
     let b = SceneSpec { name: "b".into(), layers: vec![layer("b-lt", "scene_lower_third", vec![text("name", "Incoming")])] };
-    // Taken at frame 30, one second long: frame 45 is halfway.
-    let img = render(vec![a, b], 45, Some((module_name, 30)));
+    let img = render(vec![a, b], frame, Some((module_name, 30)));
     check(name, &img);
 }
 
 #[test]
 fn crossfade_halfway() {
-    transition_midway("crossfade-half", "transition_crossfade");
+    transition_at("crossfade-half", "transition_crossfade", 45);
 }
 
 #[test]
 fn wipe_halfway() {
-    transition_midway("wipe-half", "transition_wipe");
+    transition_at("wipe-half", "transition_wipe", 45);
 }
 
 #[test]
 fn push_halfway() {
-    transition_midway("push-half", "transition_push");
+    transition_at("push-half", "transition_push", 45);
+}
+
+#[test]
+fn stinger_while_its_bands_sweep_in() {
+    transition_at("stinger-sweep", "transition_stinger", 39);
 }
