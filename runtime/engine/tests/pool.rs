@@ -111,6 +111,27 @@ fn a_dead_worker_is_replaced_and_its_layers_tick_again() {
 }
 
 #[test]
+fn a_respawned_layer_continues_from_its_checkpoint_not_from_scratch() {
+    // A lower third that was played shows until stopped; a replacement that started
+    // from its initial state would draw nothing.
+    let pool = pool(1);
+    pool.add_layer("lt", load(&host(), "scene-lower-third"), &[], FaultPolicy::default()).unwrap();
+    pool.event("lt", Event::named("play")).unwrap();
+    let mut shown = Vec::new();
+    for n in 0..60 {
+        shown = pool.tick_all(&frame(n), Priority::Program).unwrap();
+    }
+    assert!(!shown[0].ops.is_empty(), "the played lower third draws");
+    pool.kill_worker(0);
+    for n in 60..63 {
+        let after = pool.tick_all(&frame(n), Priority::Program).unwrap();
+        assert!(after[0].fresh, "ticked on the new thread");
+        assert_eq!(after[0].ops, shown[0].ops, "frame {n}: still shown as before the worker died");
+    }
+    respawn_event(&pool);
+}
+
+#[test]
 fn a_worker_that_dies_mid_tick_is_replaced_within_the_same_tick() {
     let pool = pool(2);
     clocks(&pool, 4);

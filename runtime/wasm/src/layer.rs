@@ -92,6 +92,8 @@ pub struct LayerRunner {
     instance: Option<SceneInstance>,
     props: Vec<Prop>,
     checkpoint: Option<Vec<u8>>,
+    /// Bumped each time `checkpoint` changes, so an owner can copy it only then.
+    checkpoint_generation: u64,
     pending_events: VecDeque<Event>,
     last_good: Arc<Vec<DrawOp>>,
     recent_faults: VecDeque<u64>,
@@ -152,6 +154,7 @@ impl LayerRunner {
             instance: Some(instance),
             props,
             checkpoint: None,
+            checkpoint_generation: 0,
             pending_events: VecDeque::new(),
             last_good: Arc::new(Vec::new()),
             recent_faults: VecDeque::new(),
@@ -309,6 +312,7 @@ impl LayerRunner {
         self.instance = Some(next);
         self.props = props;
         self.checkpoint = (!state.is_empty()).then_some(state);
+        self.checkpoint_generation += 1;
         self.quarantine = None;
         self.recent_faults.clear();
         self.backoff = 0;
@@ -321,6 +325,29 @@ impl LayerRunner {
         self.recent_faults.clear();
         self.backoff = 0;
         self.retry_at = 0;
+    }
+
+    /// The last state checkpoint (taken every `checkpoint_every_frames` and after
+    /// events and prop changes) and its generation, which moves whenever it changes.
+    /// An owner that keeps layers alive across threads copies it to start a
+    /// replacement from it ([`LayerRunner::restore_checkpoint`]).
+    pub fn checkpoint(&self) -> Option<(&[u8], u64)> {
+        self.checkpoint.as_deref().map(|c| (c, self.checkpoint_generation))
+    }
+
+    /// Restores a checkpoint taken from an earlier runner of the same module (a
+    /// replacement after its thread died) and keeps it as this runner's checkpoint.
+    /// `Ok(Err(reason))`: the module declined it and runs from its initial state.
+    pub fn restore_checkpoint(&mut self, state: &[u8]) -> Result<Result<(), String>, Fault> {
+        let Some(instance) = self.instance.as_mut() else {
+            return Ok(Err("the layer has no running instance".into()));
+        };
+        let restored = instance.restore_state(state)?;
+        if restored.is_ok() {
+            self.checkpoint = Some(state.to_vec());
+            self.checkpoint_generation += 1;
+        }
+        Ok(restored)
     }
 
     fn restart(&mut self) -> Result<(), Fault> {
@@ -343,7 +370,10 @@ impl LayerRunner {
         self.frames_since_checkpoint = 0;
         let Some(instance) = self.instance.as_mut() else { return };
         match instance.save_state() {
-            Ok(state) => self.checkpoint = Some(state),
+            Ok(state) => {
+                self.checkpoint = Some(state);
+                self.checkpoint_generation += 1;
+            }
             Err(fault) => {
                 self.record_fault(fault);
             }

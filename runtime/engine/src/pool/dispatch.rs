@@ -153,6 +153,9 @@ impl Pool {
                 (Some(tick), Some(record)) => {
                     record.last_ops = tick.ops.clone();
                     record.version = tick.version;
+                    if let Some(state) = &tick.checkpoint {
+                        record.state = Some(state.clone());
+                    }
                     tick
                 }
                 (Some(tick), None) => tick,

@@ -54,12 +54,12 @@ impl Pool {
             let worker = (0..load.len()).min_by_key(|&w| (load[w], w)).unwrap_or(0);
             let key = Arc::<str>::from(id);
             // Reserved (not running) until the worker has started it.
-            let record = LayerRecord { worker, module: module.clone(), props: props.to_vec(), policy: policy.clone(), last_ops: Arc::new(Vec::new()), version: 0, running: false };
+            let record = LayerRecord { worker, module: module.clone(), props: props.to_vec(), policy: policy.clone(), last_ops: Arc::new(Vec::new()), version: 0, state: None, running: false };
             state.layers.insert(key.clone(), record);
             (key, Route::to(&state, worker))
         };
         let (reply, answer) = bounded(1);
-        let seed = Seed { ops: Arc::new(Vec::new()), version: 0 };
+        let seed = Seed { ops: Arc::new(Vec::new()), version: 0, state: None };
         let command = Command::Add { id: key.clone(), module, props: props.to_vec(), policy, seed, reply };
         let answered = self.exchange(&route, command, &answer);
         let mut state = self.lock();

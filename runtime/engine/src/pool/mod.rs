@@ -113,12 +113,27 @@ pub struct LayerTick {
     /// in the layer's last known list.
     pub thread: Option<ThreadId>,
     pub finished_at: Instant,
+    /// The layer's new state checkpoint, when it changed this tick (kept by the pool
+    /// so a replacement runner after a worker death starts from it).
+    pub checkpoint: Option<Arc<[u8]>>,
 }
 
 impl LayerTick {
     /// A tick that kept `ops` without running the guest.
     pub(crate) fn kept(id: Arc<str>, ops: Arc<Vec<DrawOp>>, version: u64, worker: usize) -> LayerTick {
-        LayerTick { id, ops, version, fresh: false, fault: None, quarantined: false, guest_time: Duration::ZERO, worker, thread: None, finished_at: Instant::now() }
+        LayerTick {
+            id,
+            ops,
+            version,
+            fresh: false,
+            fault: None,
+            quarantined: false,
+            guest_time: Duration::ZERO,
+            worker,
+            thread: None,
+            finished_at: Instant::now(),
+            checkpoint: None,
+        }
     }
 }
 
@@ -126,7 +141,8 @@ impl LayerTick {
 #[derive(Clone, Debug, PartialEq)]
 pub enum PoolEvent {
     /// A worker thread died and was replaced; its layers were started again from
-    /// their module and current props (`failed`: layers that did not start, and why).
+    /// their module, current props and last state checkpoint (`failed`: layers that
+    /// did not start, and why).
     WorkerRespawned { worker: usize, reason: String, layers: Vec<String>, failed: Vec<(String, String)> },
     /// A task panicked inside its guard; the worker lives on.
     TaskPanicked { worker: usize, layer: Option<String>, message: String },
@@ -194,6 +210,8 @@ struct LayerRecord {
     policy: FaultPolicy,
     last_ops: Arc<Vec<DrawOp>>,
     version: u64,
+    /// The layer's last state checkpoint, restored into its replacement runner.
+    state: Option<Arc<[u8]>>,
     /// False after a respawn in which the module failed to start.
     running: bool,
 }

@@ -1,7 +1,8 @@
 //! Starting worker threads and replacing dead ones: a worker whose thread ended is
 //! noticed at the next pool call, joined, started again, and its layers are
-//! instantiated again from their records (module, current props; fresh guest
-//! state, the last draw list and version kept so the compositor's caches stay valid).
+//! instantiated again from their records (module, current props, the last guest
+//! state checkpoint; the last draw list and version kept so the compositor's caches
+//! stay valid).
 //!
 //! Must not: retry forever (one respawn per dead worker per call) or block on a
 //! worker without also watching whether it died.
@@ -142,7 +143,7 @@ impl Pool {
             // Props the (possibly swapped-in) module does not know would stop it starting.
             let props: Vec<_> = record.props.iter().filter(|p| record.module.info.check(p).is_ok()).cloned().collect();
             let (reply, answer) = bounded(1);
-            let seed = Seed { ops: record.last_ops.clone(), version: record.version };
+            let seed = Seed { ops: record.last_ops.clone(), version: record.version, state: record.state.clone() };
             let command = Command::Add { id: id.clone(), module: record.module.clone(), props, policy: record.policy.clone(), seed, reply };
             let outcome = match control.send(command) {
                 Ok(()) => reply_or_death(&answer, &death),

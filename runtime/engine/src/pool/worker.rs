@@ -23,6 +23,8 @@ use super::{LayerTick, PoolEvent, Shared};
 pub(crate) struct Seed {
     pub ops: Arc<Vec<DrawOp>>,
     pub version: u64,
+    /// Guest state to restore (the last checkpoint of the layer's previous runner).
+    pub state: Option<Arc<[u8]>>,
 }
 
 /// Commands to a worker. Each carries its own reply channel (capacity 1), so a
@@ -67,6 +69,8 @@ pub(crate) struct WorkerLink {
 struct Slot {
     runner: LayerRunner,
     last_ops: Arc<Vec<DrawOp>>,
+    /// Generation of the checkpoint last sent to the pool.
+    shipped: u64,
     version: u64,
 }
 
@@ -150,8 +154,16 @@ impl Worker {
         let layers = &mut self.layers;
         match command {
             Command::Add { id, module, props, policy, seed, reply } => {
-                let started = LayerRunner::new(&id, module, &props, policy).map(|runner| {
-                    layers.insert(id, Slot { runner, last_ops: seed.ops, version: seed.version });
+                let started = LayerRunner::new(&id, module, &props, policy).map(|mut runner| {
+                    if let Some(state) = &seed.state {
+                        match runner.restore_checkpoint(state) {
+                            Ok(Ok(())) => {}
+                            Ok(Err(reason)) => tracing::warn!(layer = %id, %reason, "the module declined its checkpoint; it starts afresh"),
+                            Err(fault) => tracing::warn!(layer = %id, %fault, "restoring the checkpoint faulted; the layer recovers as after any fault"),
+                        }
+                    }
+                    let shipped = runner.checkpoint().map_or(0, |(_, generation)| generation);
+                    layers.insert(id, Slot { runner, last_ops: seed.ops, version: seed.version, shipped });
                 });
                 let _ = reply.send(started);
             }
@@ -196,8 +208,16 @@ impl Worker {
                         slot.version += 1;
                         slot.last_ops = outcome.ops;
                     }
+                    let checkpoint = match slot.runner.checkpoint() {
+                        Some((state, generation)) if generation != slot.shipped => {
+                            slot.shipped = generation;
+                            Some(Arc::<[u8]>::from(state))
+                        }
+                        _ => None,
+                    };
                     LayerTick {
                         id,
+                        checkpoint,
                         ops: slot.last_ops.clone(),
                         version: slot.version,
                         fresh: outcome.fresh,
