@@ -223,6 +223,7 @@ impl Compositor {
             self.composite(&mut encoder, plan, width, height, target);
         }
         self.in_flight.record_copy(&mut encoder, slot);
+        self.renderer.end_frame();
         self.renderer.gpu().queue.submit([encoder.finish()]);
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(RenderError::Gpu(e.to_string()));

@@ -183,6 +183,13 @@ impl Renderer {
         Ok(())
     }
 
+    /// Ends a frame for the tessellation cache: paths not drawn since the last call are
+    /// forgotten. Called once per output frame (after every `draw_into` of it), so
+    /// several layers drawn in one frame keep each other's tessellations.
+    pub fn end_frame(&mut self) {
+        self.cache.end_frame();
+    }
+
     /// Renders a validated draw list onto a transparent `width`×`height` frame and
     /// reads it back.
     pub fn render(&mut self, ops: &[DrawOp], width: u32, height: u32) -> Result<Frame, RenderError> {
@@ -193,6 +200,7 @@ impl Renderer {
         let resolve = self.targets.resolve(&self.gpu, width, height);
         let (texture, view) = (resolve.texture.clone(), resolve.view.clone());
         let stats = self.draw_into(&mut encoder, ops, &view, width, height, true);
+        self.end_frame();
         let copy = readback::encode_copy(&self.gpu, &mut self.targets, &mut encoder, &texture, width, height);
         self.gpu.queue.submit([encoder.finish()]);
         let oom = pollster::block_on(oom.pop());
@@ -215,7 +223,9 @@ impl Renderer {
     ///
     /// May be called several times before one submit, with the same or different
     /// targets: every call uploads its geometry into buffers of its own, so a later
-    /// call never overwrites what an earlier, not yet submitted one reads.
+    /// call never overwrites what an earlier, not yet submitted one reads. Call
+    /// [`Renderer::end_frame`] once per output frame so the tessellation cache drops
+    /// what the frame did not use.
     pub fn draw_into(
         &mut self,
         encoder: &mut wgpu::CommandEncoder,
@@ -245,7 +255,6 @@ impl Renderer {
         let max_side = self.gpu.max_texture_side;
         let mut res = FrameResources { store: self.assets.as_ref(), time: self.time, max_side, found: HashMap::new(), glyphs };
         let flat = flatten(ops, width, height, max_side, &mut self.cache, &mut res);
-        self.cache.end_frame();
         self.images.begin();
         let images: Vec<Option<wgpu::TextureView>> =
             flat.scene.images.iter().map(|u| res.found.get(&u.key).and_then(|image| self.images.view(&self.gpu, image, u.key.1))).collect();

@@ -1,5 +1,6 @@
 //! One live guest instance: its own `Store` (so a trap poisons nothing else), the
-//! deadline set before every call, fault classification, and draw-list validation.
+//! deadline set before every call (counted in thread CPU time, see `cpu_budget`),
+//! fault classification, and draw-list validation.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +10,7 @@ use wasmtime::{Store, Trap};
 
 use crate::bindings::{scene::Scene, transition::Transition};
 use crate::convert;
+use crate::cpu_budget::{self, CallBudget};
 use crate::core_abi::{AbiViolation, CoreScene, GuestAbort, OutputOverCap};
 use crate::fault::{Fault, FaultKind};
 use crate::guest_log::GuestLog;
@@ -33,6 +35,7 @@ impl Sandbox {
         store.limiter(|s| &mut s.limiter);
         store.set_hostcall_fuel(host.limits.transfer_bytes);
         store.set_epoch_deadline(deadline_ticks(host.limits.init_deadline));
+        store.epoch_deadline_callback(cpu_budget::on_epoch_deadline);
         Sandbox { store, module: module.clone(), module_label: module.label(), layer: layer.to_string(), poisoned: false }
     }
 
@@ -46,8 +49,11 @@ impl Sandbox {
             return Err(self.fault(call, FaultKind::Trap { message: "instance already faulted".into() }));
         }
         self.store.data().log.begin_call();
+        self.store.data_mut().call_budget = Some(CallBudget::start(deadline));
         self.store.set_epoch_deadline(deadline_ticks(deadline));
-        f(&mut self.store).map_err(|err| {
+        let result = f(&mut self.store);
+        self.store.data_mut().call_budget = None;
+        result.map_err(|err| {
             self.poisoned = true;
             let kind = self.classify(&err, deadline);
             self.fault(call, kind)

@@ -19,6 +19,7 @@ mod cache;
 mod check;
 mod convert;
 mod core_abi;
+mod cpu_budget;
 mod fault;
 mod guest_log;
 mod host;

@@ -155,6 +155,8 @@ pub(crate) struct StoreState {
     pub(crate) services: Arc<dyn HostServices>,
     /// Per-layer seed (also what a core module's `env.seed` returns).
     pub(crate) seed: u64,
+    /// The guest call in progress, for the CPU-time deadline check.
+    pub(crate) call_budget: Option<crate::cpu_budget::CallBudget>,
 }
 
 impl StoreState {
@@ -186,6 +188,7 @@ impl StoreState {
             clock,
             services,
             seed,
+            call_budget: None,
         }
     }
 }

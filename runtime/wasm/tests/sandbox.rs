@@ -197,3 +197,36 @@ fn core_modules_and_other_bytes_are_rejected_with_the_reason() {
     assert!(err.to_string().contains("core Wasm module"), "{err}");
     assert!(host.load(b"definitely not wasm").unwrap_err().to_string().contains("not a WebAssembly file"));
 }
+
+/// Host services that take wall time without using CPU, like a thread that is
+/// preempted on a busy machine.
+struct SlowFonts;
+
+impl showrunner_wasm::HostServices for SlowFonts {
+    fn asset_size(&self, _: &str) -> Option<(u32, u32)> {
+        None
+    }
+    fn measure_text(&self, text: &str, _: &str, size: f32) -> (f32, f32) {
+        std::thread::sleep(Duration::from_millis(15));
+        (text.len() as f32 * size * 0.5, size)
+    }
+}
+
+#[test]
+fn a_tick_that_waits_without_using_cpu_is_not_cut_off_by_the_wall_clock() {
+    // The lower third measures its text every tick: 2 × 15 ms of waiting against a
+    // 5 ms budget, yet almost no CPU. Budgets count CPU time, so it is not a fault.
+    let host = showrunner_wasm::Host::new(SandboxLimits::default(), None, std::sync::Arc::new(SlowFonts)).unwrap();
+    let module = load(&host, "scene-lower-third");
+    let mut layer = showrunner_wasm::LayerRunner::new("slow-fonts", module, &[], FaultPolicy::default()).unwrap();
+    layer.on_event(Event::named("play")).unwrap();
+    let mut longest = Duration::ZERO;
+    for n in 0..10 {
+        let out = layer.tick(&frame(n));
+        assert!(out.fault.is_none(), "frame {n}: {:?}", out.fault);
+        longest = longest.max(out.guest_time);
+    }
+    assert!(longest >= Duration::from_millis(15), "the ticks really waited: {longest:?}");
+    // A guest that burns its budget is still stopped on time.
+    assert!(matches!(tick_fault(SandboxLimits::default(), "tick-loop"), FaultKind::Deadline { .. }));
+}
