@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    quiet_headless_vulkan();
     let args = cli::Args::parse();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SHOWRUNNER_LOG").unwrap_or_else(|_| "warn".into()))
@@ -22,5 +23,17 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Mesa's Vulkan device-select layer tries to reach a display server to pick a
+/// default GPU and prints "XDG_RUNTIME_DIR is invalid" on headless machines. The
+/// renderer picks its adapter itself, so without a display the layer is switched off.
+fn quiet_headless_vulkan() {
+    let headless = ["WAYLAND_DISPLAY", "DISPLAY"].iter().all(|v| std::env::var_os(v).is_none());
+    if headless && std::env::var_os("NODEVICE_SELECT").is_none() {
+        // SAFETY: called first thing in `main`, before any other thread exists, so
+        // nothing can read the environment concurrently.
+        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
     }
 }
