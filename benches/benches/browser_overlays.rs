@@ -168,11 +168,11 @@ fn print_overlay(overlay: &Overlay, s: &ShowrunnerRun, screencast: Option<&Brows
         "   showrunner per frame: scene tick (Wasm) {:.1} µs; render + readback of an EMPTY 1920x1080 frame {:.2} ms CPU ({:.2} ms wall): the renderer's fixed cost",
         s.tick_us, s.empty_cpu_ms, s.empty_wall_ms
     );
-    if s.skipped_text > 0 {
-        println!("   NOTE: the renderer skipped {} text runs per frame (no text drawn yet); Chromium draws them, so showrunner's CPU here lacks text", s.skipped_text);
+    if s.reused_frames > 0 {
+        println!("   showrunner reused {} of the window's frames unchanged (damage tracking: the draw list did not change)", s.reused_frames);
     }
-    if s.skipped_other > 0 {
-        println!("   NOTE: the renderer skipped {} other ops or groups per frame (see showrunner_render::Skipped)", s.skipped_other);
+    if s.skipped > 0 {
+        println!("   NOTE: the renderer skipped {} ops per frame (see showrunner_render::Skipped)", s.skipped);
     }
     if let Some(b) = screencast {
         println!("   chromium ({}): {} processes, RSS summed {:.0} MiB (shared pages counted per process); {:.0} ms CPU in {:.2} s", b.browser, b.processes, b.rss_mib, b.cpu_ms, b.window_s);

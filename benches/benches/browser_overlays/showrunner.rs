@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use showrunner_core as core;
-use showrunner_render::Renderer;
+use showrunner_render::{Compositor, Renderer};
 use showrunner_wasm::{FaultPolicy, Host, LayerRunner, NoAssets, SandboxLimits};
 
 use crate::{FPS, HEIGHT, Overlay, Result, SETTLE_FRAMES, WIDTH, WINDOW_FRAMES};
@@ -46,10 +46,11 @@ pub struct ShowrunnerRun {
     pub cpu_ms: f64,
     pub wall_ms: f64,
     pub frames: u64,
-    /// Most ops drawn, and text runs / other ops the renderer skipped, in one frame.
+    /// Most ops drawn and ops the renderer skipped in one frame, and how many frames of
+    /// the window were unchanged and reused without drawing.
     pub drawn: usize,
-    pub skipped_text: usize,
-    pub skipped_other: usize,
+    pub skipped: usize,
+    pub reused_frames: usize,
     /// The scene's tick alone, µs of wall time per frame.
     pub tick_us: f64,
     /// Rendering and reading back an empty frame: CPU and wall ms per frame.
@@ -124,7 +125,11 @@ pub fn child(overlay: &Overlay, wasm: &Path) -> Result<()> {
     let started = Instant::now();
     let host = Host::new(limits, None, Arc::new(NoAssets)).map_err(|e| e.to_string())?;
     let host_done = Instant::now();
-    let mut renderer = Renderer::new().map_err(|e| format!("cannot open the renderer: {e}"))?;
+    let renderer = Renderer::new().map_err(|e| format!("cannot open the renderer: {e}"))?;
+    // The compositor, as `showrunner render` and live output use it: a frame whose draw
+    // list did not change is not drawn again (damage tracking), as a browser skips
+    // painting an unchanged page.
+    let mut compositor = Compositor::new(renderer).map_err(|e| format!("cannot open the compositor: {e}"))?;
     let renderer_done = Instant::now();
     let module = host.load(&bytes).map_err(|e| format!("{}: {e}", wasm.display()))?;
     let load_done = Instant::now();
@@ -134,15 +139,25 @@ pub fn child(overlay: &Overlay, wasm: &Path) -> Result<()> {
     layer.on_event(core::Event { name: "play".into(), payload: String::new() }).map_err(|f| f.to_string())?;
     let layer_done = Instant::now();
 
-    let mut render = |index: u64| -> Result<showrunner_render::RenderStats> {
-        let outcome = layer.tick(&core::FrameInfo::at(index, WIDTH, HEIGHT, FPS, 1));
+    let (mut shown, mut version) = (std::sync::Arc::new(Vec::new()), 0u64);
+    let mut render = |index: u64| -> Result<showrunner_render::ComposeStats> {
+        let frame_info = core::FrameInfo::at(index, WIDTH, HEIGHT, FPS, 1);
+        let outcome = layer.tick(&frame_info);
         if let Some(fault) = outcome.fault {
             return Err(format!("frame {index}: the scene faulted: {fault}"));
         }
-        let frame = renderer.render(&outcome.ops, WIDTH, HEIGHT).map_err(|e| format!("frame {index}: {e}"))?;
-        let stats = frame.stats;
+        if *outcome.ops != *shown {
+            shown = outcome.ops;
+            version += 1;
+        }
+        let plan = core::FramePlan {
+            frame: frame_info,
+            scenes: vec![core::ScenePlan { name: "bench".into(), view: core::SceneView::IDENTITY, layers: vec![core::LayerPlan::full("bench", shown.clone(), version)] }],
+            overlay: std::sync::Arc::new(Vec::new()),
+        };
+        let frame = compositor.compose(&plan, WIDTH, HEIGHT).map_err(|e| format!("frame {index}: {e}"))?;
         black_box(frame.pixels);
-        Ok(stats)
+        Ok(compositor.stats().clone())
     };
     render(0)?;
     let first_frame_done = Instant::now();
@@ -156,12 +171,12 @@ pub fn child(overlay: &Overlay, wasm: &Path) -> Result<()> {
     }
     let hz = clock_ticks_per_second();
     let (cpu_start, window_start) = (cpu_ticks()?, Instant::now());
-    let (mut drawn, mut skipped_text, mut skipped_other) = (0, 0, 0);
+    let (mut drawn, mut skipped, mut reused) = (0, 0, 0);
     for index in SETTLE_FRAMES + 1..=SETTLE_FRAMES + WINDOW_FRAMES {
         let stats = render(index)?;
-        drawn = drawn.max(stats.drawn);
-        skipped_text = skipped_text.max(stats.skipped.text);
-        skipped_other = skipped_other.max(stats.skipped.total() - stats.skipped.text);
+        drawn = drawn.max(stats.ops_drawn);
+        skipped = skipped.max(stats.ops_skipped);
+        reused += usize::from(stats.frame_reused);
     }
     let (cpu_end, wall) = (cpu_ticks()?, window_start.elapsed());
     let pss = smaps_rollup_mib("Pss")?;
@@ -176,7 +191,7 @@ pub fn child(overlay: &Overlay, wasm: &Path) -> Result<()> {
     let tick_us = ticks_start.elapsed().as_secs_f64() * 1e6 / WINDOW_FRAMES as f64;
     let (empty_cpu_start, empty_start) = (cpu_ticks()?, Instant::now());
     for _ in 0..EMPTY_FRAMES {
-        black_box(renderer.render(&[], WIDTH, HEIGHT).map_err(|e| format!("empty frame: {e}"))?.pixels);
+        black_box(compositor.renderer().render(&[], WIDTH, HEIGHT).map_err(|e| format!("empty frame: {e}"))?.pixels);
     }
     let empty_wall_ms = ms(empty_start.elapsed()) / EMPTY_FRAMES as f64;
     let empty_cpu_ms = (cpu_ticks()? - empty_cpu_start) as f64 / hz * 1e3 / EMPTY_FRAMES as f64;
@@ -186,7 +201,7 @@ pub fn child(overlay: &Overlay, wasm: &Path) -> Result<()> {
         "load_ms": ms(load_done - renderer_done),
         "layer_ms": ms(layer_done - load_done),
         "first_frame_ms": ms(first_frame_done - layer_done),
-        "adapter": renderer.adapter().to_string(),
+        "adapter": compositor.renderer().adapter().to_string(),
         "pss_mib": pss,
         "rss_mib": smaps_rollup_mib("Rss")?,
         "pss_delta_mib": pss - pss_at_start,
@@ -194,8 +209,8 @@ pub fn child(overlay: &Overlay, wasm: &Path) -> Result<()> {
         "wall_ms": ms(wall),
         "frames": WINDOW_FRAMES,
         "drawn": drawn,
-        "skipped_text": skipped_text,
-        "skipped_other": skipped_other,
+        "skipped": skipped,
+        "reused_frames": reused,
         "tick_us": tick_us,
         "empty_cpu_ms": empty_cpu_ms,
         "empty_wall_ms": empty_wall_ms,
@@ -252,8 +267,8 @@ pub fn run_in_child(overlay: &Overlay) -> Result<ShowrunnerRun> {
         wall_ms: num("wall_ms")?,
         frames: num("frames")? as u64,
         drawn: num("drawn")? as usize,
-        skipped_text: num("skipped_text")? as usize,
-        skipped_other: num("skipped_other")? as usize,
+        skipped: num("skipped")? as usize,
+        reused_frames: num("reused_frames")? as usize,
         tick_us: num("tick_us")?,
         empty_cpu_ms: num("empty_cpu_ms")?,
         empty_wall_ms: num("empty_wall_ms")?,
