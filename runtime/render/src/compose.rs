@@ -378,19 +378,7 @@ impl Compositor {
         self.renderer.gpu().queue.write_buffer(&vertices, 0, &bytes);
         let mut first_vertex = 0u32;
         for (target, quads) in &passes {
-            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("composite"),
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: target,
-                    depth_slice: None,
-                    resolve_target: None,
-                    ops: wgpu::Operations { load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT), store: wgpu::StoreOp::Store },
-                })],
-                depth_stencil_attachment: None,
-                timestamp_writes: None,
-                occlusion_query_set: None,
-                multiview_mask: None,
-            });
+            let mut pass = crate::pipeline::cleared_pass(encoder, target, "composite");
             pass.set_pipeline(&self.pipeline);
             pass.set_vertex_buffer(0, vertices.slice(..));
             for q in quads {

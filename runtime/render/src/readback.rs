@@ -19,7 +19,7 @@ pub struct Readback {
 /// Records a copy of `texture`'s top-left `width`×`height` into the kept readback
 /// buffer.
 pub fn encode_copy(gpu: &Gpu, targets: &mut Targets, encoder: &mut wgpu::CommandEncoder, texture: &wgpu::Texture, width: u32, height: u32) -> Readback {
-    let padded_row = (width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+    let padded_row = padded_row(width);
     let buffer = targets.readback(gpu, u64::from(padded_row) * u64::from(height));
     encoder.copy_texture_to_buffer(
         wgpu::TexelCopyTextureInfo { texture, mip_level: 0, origin: wgpu::Origin3d::ZERO, aspect: wgpu::TextureAspect::All },
@@ -42,17 +42,30 @@ pub fn map(gpu: &Gpu, r: &Readback) -> Result<Vec<u8>, RenderError> {
     });
     gpu.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| RenderError::Readback(e.to_string()))?;
     rx.recv().map_err(|e| RenderError::Readback(e.to_string()))?.map_err(|e| RenderError::Readback(e.to_string()))?;
-    let row = (r.width * 4) as usize;
-    let mut pixels = Vec::with_capacity(row * r.height as usize);
-    {
+    let pixels = {
         let view = slice.get_mapped_range().map_err(|e| RenderError::Readback(e.to_string()))?;
-        for padded in view.chunks(r.padded_row as usize).take(r.height as usize) {
-            pixels.extend_from_slice(padded.get(..row).unwrap_or_default());
-        }
-    }
+        straight_rows(&view, r.padded_row, r.width, r.height)
+    };
     r.buffer.unmap();
-    unpremultiply(&mut pixels);
     Ok(pixels)
+}
+
+/// Bytes per row of a texture-to-buffer copy `width` pixels wide (rows are padded to
+/// wgpu's copy alignment).
+pub fn padded_row(width: u32) -> u32 {
+    (width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT
+}
+
+/// A mapped copy (`padded_row` bytes per row, premultiplied) as tightly packed
+/// straight-alpha RGBA8, `width * 4` bytes per row.
+pub fn straight_rows(mapped: &[u8], padded_row: u32, width: u32, height: u32) -> Vec<u8> {
+    let row = (width * 4) as usize;
+    let mut pixels = Vec::with_capacity(row * height as usize);
+    for padded in mapped.chunks(padded_row as usize).take(height as usize) {
+        pixels.extend_from_slice(padded.get(..row).unwrap_or_default());
+    }
+    unpremultiply(&mut pixels);
+    pixels
 }
 
 /// Premultiplied to straight alpha, rounding to nearest.

@@ -9,7 +9,7 @@ use std::sync::mpsc;
 
 use super::pipeline::{Surface, surface};
 use crate::gpu::RenderError;
-use crate::readback::unpremultiply;
+use crate::readback::{padded_row, straight_rows};
 
 /// Frames that may be submitted before the oldest must be received.
 pub const MAX_IN_FLIGHT: usize = 2;
@@ -51,7 +51,7 @@ impl InFlight {
         self.next += 1;
         let slot = self.slots.get_mut(index)?;
         if slot.as_ref().is_none_or(|s| s.size != (width, height)) {
-            let padded_row = (width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+            let padded_row = padded_row(width);
             let buffer = device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("frame readback"),
                 size: u64::from(padded_row) * u64::from(height),
@@ -109,16 +109,11 @@ impl InFlight {
         let result = result.ok_or_else(|| RenderError::Readback("the frame copy was not mapped after the GPU finished".into()))?;
         result.map_err(|e| RenderError::Readback(e.to_string()))?;
         let (width, height) = s.size;
-        let row = (width * 4) as usize;
-        let mut pixels = Vec::with_capacity(row * height as usize);
-        {
+        let pixels = {
             let view = s.buffer.slice(..).get_mapped_range().map_err(|e| RenderError::Readback(e.to_string()))?;
-            for padded in view.chunks(s.padded_row as usize).take(height as usize) {
-                pixels.extend_from_slice(padded.get(..row).unwrap_or_default());
-            }
-        }
+            straight_rows(&view, s.padded_row, width, height)
+        };
         s.buffer.unmap();
-        unpremultiply(&mut pixels);
         Ok((width, height, pixels))
     }
 }
