@@ -3,26 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::result_large_err)]
 
-use std::path::PathBuf;
+mod common;
+
 use std::process::{Command, Output};
 
-fn guest(crate_name: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    let path = target.join("wasm32-wasip2/guest").join(format!("{}.wasm", crate_name.replace('-', "_")));
-    assert!(path.exists(), "{} missing: run `cargo xtask build-scenes`", path.display());
-    path
-}
-
-fn showrunner(args: &[&str]) -> Output {
-    let cache = tempfile::tempdir().expect("tempdir");
-    Command::new(env!("CARGO_BIN_EXE_showrunner"))
-        .args(args)
-        .env("SHOWRUNNER_CACHE_DIR", cache.path())
-        .output()
-        .expect("showrunner runs")
-}
+use common::{guest, showrunner};
 
 fn wat(source: &str) -> Vec<u8> {
     wat::parse_str(source).expect("valid component text")

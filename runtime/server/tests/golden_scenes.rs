@@ -9,6 +9,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::result_large_err)]
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -35,10 +37,7 @@ impl HostServices for Fonts {
 }
 
 fn module(name: &str) -> String {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    let path = target.join("wasm32-wasip2/guest").join(format!("{name}.wasm"));
-    assert!(path.exists(), "{} missing: run `cargo xtask build-scenes`", path.display());
-    path.to_string_lossy().into_owned()
+    common::guest(name).to_string_lossy().into_owned()
 }
 
 fn host() -> Arc<Host> {

@@ -3,22 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"))
-}
+use common::showrunner;
 
 fn guest(crate_name: &str) -> String {
-    let path = target_dir().join("wasm32-wasip2/guest").join(format!("{}.wasm", crate_name.replace('-', "_")));
-    assert!(path.exists(), "{} missing: run `cargo xtask build-scenes`", path.display());
-    path.to_string_lossy().into_owned()
-}
-
-fn showrunner(args: &[&str]) -> Output {
-    let cache = tempfile::tempdir().unwrap();
-    Command::new(env!("CARGO_BIN_EXE_showrunner")).args(args).env("SHOWRUNNER_CACHE_DIR", cache.path()).output().expect("showrunner runs")
+    common::guest(crate_name).to_string_lossy().into_owned()
 }
 
 fn stderr(o: &Output) -> String {
