@@ -118,7 +118,7 @@ fn measure_size(host: &Arc<Host>, modules: &mut ModuleFiles, guests: &Path, (w, 
     let mut pictures = Vec::new();
     for layer in frame_plan.scenes.iter().flat_map(|s| &s.layers) {
         let frame = meter.compositor().renderer().render(&layer.ops, w, h).map_err(|e| format!("rendering layer {}: {e}", layer.id))?;
-        pictures.push(Picture { pixels: frame.pixels, offset: (layer.transform.e.round() as i32, layer.transform.f.round() as i32) });
+        pictures.push(Picture { pixels: frame.pixels.to_vec(), offset: (layer.transform.e.round() as i32, layer.transform.f.round() as i32) });
     }
     drop(show);
 
@@ -140,7 +140,7 @@ fn print_rows(rows: &[Row], plan: Plan) {
     println!("   readback       = Renderer::read_back_texture of a same-size texture holding the frame, GPU otherwise idle");
     println!("                    (copy + map + un-premultiply); 0 on a frame compose returns unchanged");
     println!("   draw+composite = compose − tessellate − readback, per frame: recording, submitting and executing (lavapipe) the");
-    println!("                    layer and composite passes; on a reused frame, the copy of the previous frame's pixels");
+    println!("                    layer and composite passes; a reused frame shares the previous frame's pixels");
     println!("   total          = tick + compose (each percentile is taken per column, so columns do not add up exactly)");
     println!("   (0) floor      = one 64x64 layer, cached, moved by a pixel each frame: only the composite pass and the readback run");
     println!("   redrawn        = frames compose drew (the others it returned unchanged); layers = mean drawn / reused per frame");

@@ -106,32 +106,48 @@ impl FileEncoder {
     /// is behind. A buffer of the wrong length is rejected before anything is queued,
     /// and the encoder stays usable.
     pub fn push_frame(&mut self, rgba: &[u8]) -> Result<(), MediaError> {
-        let expected = self.settings.frame_bytes();
-        if rgba.len() != expected {
-            return Err(MediaError::FrameSize {
-                expected,
-                actual: rgba.len(),
-                width: self.settings.width,
-                height: self.settings.height,
-            });
+        self.check_length(rgba.len())?;
+        let mut buffer = gst::Buffer::with_size(rgba.len()).map_err(|e| self.buffer_error(e.to_string()))?;
+        {
+            let writable = buffer.get_mut().ok_or_else(|| self.buffer_error("new buffer is shared".to_owned()))?;
+            let mut map = writable.map_writable().map_err(|e| self.buffer_error(e.to_string()))?;
+            composite_over_background(rgba, map.as_mut_slice(), self.settings.background);
         }
+        self.queue(buffer)
+    }
+
+    /// Queues `rgbx` as the next frame as it is, without compositing or copying:
+    /// RGBA8 already composited over an opaque background (every alpha 255, as the
+    /// compositor delivers with a background set), `width * 4` bytes per row. The
+    /// fourth byte is ignored. Same blocking and length check as
+    /// [`FileEncoder::push_frame`].
+    pub fn push_opaque_frame<T: AsRef<[u8]> + Send + 'static>(&mut self, rgbx: T) -> Result<(), MediaError> {
+        self.check_length(rgbx.as_ref().len())?;
+        self.queue(gst::Buffer::from_slice(rgbx))
+    }
+
+    fn check_length(&self, actual: usize) -> Result<(), MediaError> {
+        let expected = self.settings.frame_bytes();
+        if actual != expected {
+            return Err(MediaError::FrameSize { expected, actual, width: self.settings.width, height: self.settings.height });
+        }
+        Ok(())
+    }
+
+    fn buffer_error(&self, reason: String) -> MediaError {
+        MediaError::PipelineStep { target: self.path.display().to_string(), action: "allocate a frame buffer", reason }
+    }
+
+    /// Stamps `buffer` with the next frame's pts and duration and pushes it.
+    fn queue(&mut self, mut buffer: gst::Buffer) -> Result<(), MediaError> {
         let n = self.frames_written;
         let overflow = || MediaError::TimestampOverflow { frame: n };
         let pts = self.settings.frame_pts_nanos(n).ok_or_else(overflow)?;
         let next_pts = self.settings.frame_pts_nanos(n + 1).ok_or_else(overflow)?;
-        let buffer_error = |reason: String| MediaError::PipelineStep {
-            target: self.path.display().to_string(),
-            action: "allocate a frame buffer",
-            reason,
-        };
-
-        let mut buffer = gst::Buffer::with_size(expected).map_err(|e| buffer_error(e.to_string()))?;
         {
-            let buffer = buffer.get_mut().ok_or_else(|| buffer_error("new buffer is shared".to_owned()))?;
-            buffer.set_pts(gst::ClockTime::from_nseconds(pts));
-            buffer.set_duration(gst::ClockTime::from_nseconds(next_pts - pts));
-            let mut map = buffer.map_writable().map_err(|e| buffer_error(e.to_string()))?;
-            composite_over_background(rgba, map.as_mut_slice(), self.settings.background);
+            let writable = buffer.get_mut().ok_or_else(|| self.buffer_error("frame buffer is shared".to_owned()))?;
+            writable.set_pts(gst::ClockTime::from_nseconds(pts));
+            writable.set_duration(gst::ClockTime::from_nseconds(next_pts - pts));
         }
         self.pipeline.push(buffer)?;
         self.frames_written += 1;

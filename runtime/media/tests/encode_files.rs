@@ -84,6 +84,35 @@ fn colours_survive_encoding_and_transparent_pixels_show_the_background() {
     assert_colour_near(mean_rgb(&frames[50]), half, 8.0, "50% white over background");
 }
 
+/// Frames already composited over a background go in as they are (their fourth byte
+/// ignored), interleaved with straight-alpha frames: timestamps stay continuous.
+#[test]
+fn opaque_frames_are_encoded_as_they_are() {
+    require_ffprobe!();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("opaque.mp4");
+    let settings = EncoderSettings { background: [0, 255, 0], ..EncoderSettings::new(320, 180, 30, 1) };
+    let mut encoder = FileEncoder::create(&path, &settings).unwrap();
+    // Alpha 0 here would show the green background through push_frame; as an opaque
+    // frame the colour is taken as it is.
+    let magenta = solid_frame(&settings, [200, 40, 160, 0]);
+    let short = magenta[..magenta.len() - 4].to_vec();
+    assert!(encoder.push_opaque_frame(short).is_err(), "a short opaque frame is refused");
+    for _ in 0..15 {
+        encoder.push_opaque_frame(magenta.clone()).unwrap();
+    }
+    for _ in 0..15 {
+        encoder.push_frame(&solid_frame(&settings, [200, 40, 160, 255])).unwrap();
+    }
+    assert_eq!(encoder.finish().unwrap().frames_written, 30);
+    let frames = decode_rgb_frames(&path, 320, 180);
+    assert_eq!(frames.len(), 30);
+    assert_colour_near(mean_rgb(&frames[7]), [200, 40, 160], 8.0, "opaque frame");
+    assert_colour_near(mean_rgb(&frames[22]), [200, 40, 160], 8.0, "composited frame");
+    let duration = json_f64(&video_stream(&ffprobe(&path))["duration"]);
+    assert!((duration - 1.0).abs() < 0.05, "30 frames at 30 fps last {duration} s");
+}
+
 #[test]
 fn ultrafast_and_bitrate_settings_encode() {
     require_ffprobe!();

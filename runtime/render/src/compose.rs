@@ -30,7 +30,7 @@ pub use in_flight::MAX_IN_FLIGHT;
 use crate::gpu::RenderError;
 use crate::renderer::{Frame, RenderStats, Renderer};
 use geometry::{bucket, concat, intersect, is_exact, push_quad, rect_corners};
-use pipeline::{Surface, VERTEX_SIZE, bind_group_layout, build_pipeline, surface};
+use pipeline::{QuadPipelines, QuadShader, Surface, VERTEX_SIZE, bind_group_layout, surface};
 
 
 /// What one composed frame cost.
@@ -83,6 +83,7 @@ type LayerKey = (String, u64, Affine, u32, Option<Rect>);
 #[derive(PartialEq)]
 struct PlanKey {
     size: (u32, u32),
+    background: Option<[u8; 3]>,
     scenes: Vec<(SceneView, Vec<LayerKey>)>,
     overlay: Arc<Vec<DrawOp>>,
 }
@@ -90,18 +91,29 @@ struct PlanKey {
 /// One textured quad in a composite pass.
 struct Quad<'a> {
     source: &'a wgpu::TextureView,
-    mask: &'a wgpu::TextureView,
-    /// Pixel-exact placement: sampled nearest instead of bilinear.
+    /// A clip mask in frame space; `None`: nothing clipped.
+    mask: Option<&'a wgpu::TextureView>,
+    /// Pixel-exact placement: texels fetched (or sampled nearest) instead of bilinear.
     exact: bool,
     corners: [[f32; 2]; 4],
     uv: [[f32; 2]; 4],
     opacity: f32,
 }
 
+impl Quad<'_> {
+    fn shader(&self) -> QuadShader {
+        match (self.mask, self.exact) {
+            (Some(_), _) => QuadShader::Masked,
+            (None, true) => QuadShader::Exact,
+            (None, false) => QuadShader::Plain,
+        }
+    }
+}
+
 /// Composites frame plans; owns the renderer, per-layer textures and the last frame.
 pub struct Compositor {
     renderer: Renderer,
-    pipeline: wgpu::RenderPipeline,
+    pipelines: QuadPipelines,
     layout: wgpu::BindGroupLayout,
     sampler: wgpu::Sampler,
     nearest: wgpu::Sampler,
@@ -115,6 +127,8 @@ pub struct Compositor {
     last_frame: Option<Frame>,
     in_flight: in_flight::InFlight,
     stats: ComposeStats,
+    /// Opaque sRGB colour frames are composited over; `None`: transparent.
+    background: Option<[u8; 3]>,
 }
 
 impl Compositor {
@@ -123,7 +137,7 @@ impl Compositor {
         let device = &renderer.gpu().device;
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
         let layout = bind_group_layout(device);
-        let pipeline = build_pipeline(device, &layout);
+        let pipelines = QuadPipelines::new(device, &layout);
         let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
             label: Some("composite"),
             mag_filter: wgpu::FilterMode::Linear,
@@ -143,7 +157,7 @@ impl Compositor {
         }
         Ok(Compositor {
             renderer,
-            pipeline,
+            pipelines,
             layout,
             sampler,
             nearest,
@@ -154,12 +168,21 @@ impl Compositor {
             last_frame: None,
             in_flight: in_flight::InFlight::default(),
             stats: ComposeStats::default(),
+            background: None,
         })
     }
 
     /// The renderer underneath (for assets, the adapter, single draw lists).
     pub fn renderer(&mut self) -> &mut Renderer {
         &mut self.renderer
+    }
+
+    /// Composites frames over an opaque sRGB `background` (what a video encoder takes:
+    /// H.264 has no alpha), or over transparent black with `None` (the default). Over a
+    /// background every pixel comes out opaque, so the readback skips un-premultiplying
+    /// and an encoder can take the pixels as they are.
+    pub fn set_background(&mut self, background: Option<[u8; 3]>) {
+        self.background = background;
     }
 
     /// What the last [`Compositor::compose`] cost.
@@ -187,7 +210,7 @@ impl Compositor {
         if width == 0 || height == 0 || width > max || height > max {
             return Err(RenderError::BadSize { width, height, max });
         }
-        let key = plan_key(plan, width, height);
+        let key = plan_key(plan, width, height, self.background);
         if self.last_key.as_ref() == Some(&key) {
             self.stats = ComposeStats { frame_reused: true, layers_reused: count_layers(plan), ..ComposeStats::default() };
             self.in_flight.queue.push_back(in_flight::Pending::Same);
@@ -228,7 +251,7 @@ impl Compositor {
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(RenderError::Gpu(e.to_string()));
         }
-        self.in_flight.start_map(slot, self.stats.ops_drawn, self.stats.triangles);
+        self.in_flight.start_map(slot, self.stats.ops_drawn, self.stats.triangles, self.background.is_some());
         self.last_key = Some(key);
         Ok(())
     }
@@ -243,9 +266,9 @@ impl Compositor {
         let Some(pending) = self.in_flight.queue.pop_front() else { return Ok(None) };
         let frame = match pending {
             in_flight::Pending::Same => self.last_frame.clone().ok_or_else(|| RenderError::Readback("no earlier frame to repeat".into()))?,
-            in_flight::Pending::Drawn { slot, mapped, drawn, triangles } => {
-                let (width, height, pixels) = self.in_flight.read(&self.renderer.gpu().device, slot, &mapped)?;
-                let frame = Frame { width, height, pixels, stats: RenderStats { drawn, triangles, ..RenderStats::default() } };
+            in_flight::Pending::Drawn { slot, mapped, drawn, triangles, opaque } => {
+                let (width, height, pixels) = self.in_flight.read(&self.renderer.gpu().device, slot, &mapped, opaque)?;
+                let frame = Frame { width, height, pixels: pixels.into(), stats: RenderStats { drawn, triangles, ..RenderStats::default() } };
                 self.last_frame = Some(frame.clone());
                 frame
             }
@@ -264,7 +287,7 @@ impl Compositor {
             return Ok(());
         }
         let old = self.layers.remove(&layer.id).and_then(|c| c.surface);
-        let ink = bounds::content_bounds(&layer.ops).to_frame_rect(width, height);
+        let ink = bounds::laid_out_bounds(&layer.ops, self.renderer.text_engine()).to_frame_rect(width, height);
         let mut cached = CachedLayer { surface: None, origin: (0.0, 0.0), ink, version: layer.version, ops: layer.ops.clone(), size: (width, height) };
         if let Some(ink) = ink {
             let size = (bucket(ink.width, width), bucket(ink.height, height));
@@ -328,7 +351,7 @@ impl Compositor {
                     let cached = self.layers.get(&l.id)?;
                     let (surface, tex) = cached.surface.as_ref()?;
                     let window = Window { view: &surface.view, origin: cached.origin, texture_size: (tex.0 as f32, tex.1 as f32) };
-                    layer_quad(window, &self.white.view, cached.ink?, l, outer)
+                    layer_quad(window, cached.ink?, l, outer)
                 })
             };
             if is_plain(&scene.view) {
@@ -339,10 +362,7 @@ impl Compositor {
                 continue;
             };
             passes.push((&scene_surface.view, layer_quads(Affine::IDENTITY).collect()));
-            let mask = match scene.view.clip {
-                Some(_) => self.scratch.get(MASKS[i % MASKS.len()]).map_or(&self.white.view, |(s, _)| &s.view),
-                None => &self.white.view,
-            };
+            let mask = scene.view.clip.as_ref().map(|_| self.scratch.get(MASKS[i % MASKS.len()]).map_or(&self.white.view, |(s, _)| &s.view));
             frame_quads.push(Quad {
                 source: &scene_surface.view,
                 mask,
@@ -357,7 +377,7 @@ impl Compositor {
         {
             let whole = LayerPlan::full("overlay", plan.overlay.clone(), 0);
             let window = Window { view: &overlay.view, origin: (0.0, 0.0), texture_size: size };
-            frame_quads.extend(layer_quad(window, &self.white.view, ink, &whole, Affine::IDENTITY));
+            frame_quads.extend(layer_quad(window, ink, &whole, Affine::IDENTITY));
         }
         passes.push((frame, frame_quads));
 
@@ -377,17 +397,27 @@ impl Compositor {
         });
         self.renderer.gpu().queue.write_buffer(&vertices, 0, &bytes);
         let mut first_vertex = 0u32;
-        for (target, quads) in &passes {
-            let mut pass = crate::pipeline::cleared_pass(encoder, target, "composite");
-            pass.set_pipeline(&self.pipeline);
+        let frame_clear = match self.background {
+            Some([r, g, b]) => wgpu::Color { r: f64::from(r) / 255.0, g: f64::from(g) / 255.0, b: f64::from(b) / 255.0, a: 1.0 },
+            None => wgpu::Color::TRANSPARENT,
+        };
+        let last = passes.len() - 1;
+        for (i, (target, quads)) in passes.iter().enumerate() {
+            let clear = if i == last { frame_clear } else { wgpu::Color::TRANSPARENT };
+            let mut pass = crate::pipeline::pass_cleared_to(encoder, target, "composite", clear);
             pass.set_vertex_buffer(0, vertices.slice(..));
+            let mut bound = None;
             for q in quads {
+                if bound != Some(q.shader()) {
+                    pass.set_pipeline(self.pipelines.get(q.shader()));
+                    bound = Some(q.shader());
+                }
                 let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
                     label: Some("composite quad"),
                     layout: &self.layout,
                     entries: &[
                         wgpu::BindGroupEntry { binding: 0, resource: wgpu::BindingResource::TextureView(q.source) },
-                        wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(q.mask) },
+                        wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(q.mask.unwrap_or(&self.white.view)) },
                         wgpu::BindGroupEntry {
                             binding: 2,
                             resource: wgpu::BindingResource::Sampler(if q.exact { &self.nearest } else { &self.sampler }),
@@ -415,9 +445,10 @@ fn count_layers(plan: &FramePlan) -> usize {
     plan.scenes.iter().map(|s| s.layers.len()).sum()
 }
 
-fn plan_key(plan: &FramePlan, width: u32, height: u32) -> PlanKey {
+fn plan_key(plan: &FramePlan, width: u32, height: u32, background: Option<[u8; 3]>) -> PlanKey {
     PlanKey {
         size: (width, height),
+        background,
         scenes: plan
             .scenes
             .iter()
@@ -432,7 +463,7 @@ fn plan_key(plan: &FramePlan, width: u32, height: u32) -> PlanKey {
 
 /// A layer's quad: the part of its canvas that has ink and is inside its crop,
 /// placed by its transform, then `outer`. `None` when nothing is left to show.
-fn layer_quad<'a>(source: Window<'a>, mask: &'a wgpu::TextureView, ink: Rect, l: &LayerPlan, outer: Affine) -> Option<Quad<'a>> {
+fn layer_quad<'a>(source: Window<'a>, ink: Rect, l: &LayerPlan, outer: Affine) -> Option<Quad<'a>> {
     let crop = l.crop.map_or(ink, |c| intersect(c, ink));
     if crop.width <= 0.0 || crop.height <= 0.0 || l.opacity <= 0.0 {
         return None;
@@ -446,7 +477,7 @@ fn layer_quad<'a>(source: Window<'a>, mask: &'a wgpu::TextureView, ink: Rect, l:
     let v1 = (crop.y + crop.height - oy) / th;
     Some(Quad {
         source: source.view,
-        mask,
+        mask: None,
         exact: is_exact(&transform),
         corners: rect_corners(crop, transform),
         uv: [[u0, v0], [u1, v0], [u1, v1], [u0, v1]],

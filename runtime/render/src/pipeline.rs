@@ -256,13 +256,18 @@ impl LoadPipeline {
 
 /// Begins a pass over `view` alone (no depth), cleared to transparent and stored.
 pub(crate) fn cleared_pass<'e>(encoder: &'e mut wgpu::CommandEncoder, view: &wgpu::TextureView, label: &str) -> wgpu::RenderPass<'e> {
+    pass_cleared_to(encoder, view, label, wgpu::Color::TRANSPARENT)
+}
+
+/// A single-sample pass on `view`, cleared to `clear` (premultiplied).
+pub(crate) fn pass_cleared_to<'e>(encoder: &'e mut wgpu::CommandEncoder, view: &wgpu::TextureView, label: &str, clear: wgpu::Color) -> wgpu::RenderPass<'e> {
     encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
         label: Some(label),
         color_attachments: &[Some(wgpu::RenderPassColorAttachment {
             view,
             depth_slice: None,
             resolve_target: None,
-            ops: wgpu::Operations { load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT), store: wgpu::StoreOp::Store },
+            ops: wgpu::Operations { load: wgpu::LoadOp::Clear(clear), store: wgpu::StoreOp::Store },
         })],
         depth_stencil_attachment: None,
         timestamp_writes: None,

@@ -22,6 +22,8 @@ use showrunner_text::TextEngine;
 use crate::flatten::{Skipped, flatten};
 use crate::images::ImageCache;
 use crate::resources::{AtlasTexture, FrameResources, lay_out_text};
+use bytes::Bytes;
+
 use crate::gpu::{AdapterSummary, Gpu, RenderError};
 use crate::pipeline::{DrawPipelines, LoadPipeline};
 use crate::readback;
@@ -34,8 +36,10 @@ use crate::tessellate::Cache;
 pub struct Frame {
     pub width: u32,
     pub height: u32,
-    /// Straight-alpha sRGB RGBA8, `width * 4` bytes per row, top row first.
-    pub pixels: Vec<u8>,
+    /// Straight-alpha sRGB RGBA8, `width * 4` bytes per row, top row first (opaque
+    /// when a compositor background is set: see [`crate::Compositor::set_background`]).
+    /// Shared: cloning a frame, or handing its pixels to an encoder, copies nothing.
+    pub pixels: Bytes,
     pub stats: RenderStats,
 }
 
@@ -210,7 +214,7 @@ impl Renderer {
         }
         let stats = stats?;
         let pixels = readback::map(&self.gpu, &copy)?;
-        Ok(Frame { width, height, pixels, stats })
+        Ok(Frame { width, height, pixels: Bytes::from(pixels), stats })
     }
 
     /// Records the drawing of a validated draw list into `target` (single-sample

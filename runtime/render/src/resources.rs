@@ -54,7 +54,7 @@ impl Resources for FrameResources<'_> {
 }
 
 /// Uniform scale of `t` (the square root of its area factor).
-fn uniform_scale(t: &Affine) -> f32 {
+pub(crate) fn uniform_scale(t: &Affine) -> f32 {
     let det = (t.a * t.d - t.b * t.c).abs().sqrt();
     if det.is_finite() { det } else { 0.0 }
 }

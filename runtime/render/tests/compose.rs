@@ -1,6 +1,6 @@
 //! Pixel tests of the layer compositor (`Compositor::compose`): layer order, layer
 //! opacity as a whole, transforms and crops, scene views of a transition (opacity,
-//! clip), overlays, and damage tracking (unchanged layers are not redrawn).
+//! clip), overlays, an opaque background, and damage tracking (unchanged layers are not redrawn).
 //! `cargo test --release -p showrunner-render --test compose`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -53,6 +53,24 @@ fn near(actual: [u8; 4], expected: [u8; 4], tolerance: u8) -> bool {
 fn assert_px(f: &Frame, x: u32, y: u32, expected: [u8; 4]) {
     let got = px(f, x, y);
     assert!(near(got, expected, 3), "pixel ({x},{y}) is {got:?}, expected {expected:?}");
+}
+
+#[test]
+fn over_a_background_every_pixel_is_opaque_and_blended_over_it() {
+    let mut c = compositor();
+    c.set_background(Some([0, 0, 255]));
+    let half_red = LayerPlan::full("half-red", ops(vec![fill(rect(0.0, 0.0, 80.0, 90.0), 1.0, 0.0, 0.0, 0.5)]), 1);
+    let frame = c.compose(&plan(vec![scene("s", SceneView::IDENTITY, vec![half_red])], vec![]), W, H);
+    c.set_background(None);
+    let frame = frame.unwrap();
+    assert!(frame.pixels.chunks_exact(4).all(|p| p[3] == 255), "some pixel is not opaque");
+    assert_px(&frame, 120, 45, [0, 0, 255, 255]);
+    assert_px(&frame, 40, 45, [128, 0, 127, 255]);
+    // The same plan without the background is a different frame, not the reused one.
+    let half_red = LayerPlan::full("half-red", ops(vec![fill(rect(0.0, 0.0, 80.0, 90.0), 1.0, 0.0, 0.0, 0.5)]), 1);
+    let clear = c.compose(&plan(vec![scene("s", SceneView::IDENTITY, vec![half_red])], vec![]), W, H).unwrap();
+    assert_px(&clear, 120, 45, [0, 0, 0, 0]);
+    assert_px(&clear, 40, 45, [255, 0, 0, 128]);
 }
 
 #[test]

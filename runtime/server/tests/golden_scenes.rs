@@ -40,8 +40,16 @@ fn module(name: &str) -> String {
     common::guest(name).to_string_lossy().into_owned()
 }
 
+/// Goldens compare pixels, not deadlines (runtime/wasm/tests/sandbox.rs does): generous budgets,
+/// so ten scenes rendering at once on two cores never trip a deadline's wall-clock cap.
 fn host() -> Arc<Host> {
-    Host::new(SandboxLimits::default(), None, Arc::new(Fonts(SharedMeasurer::new()))).unwrap()
+    let limits = SandboxLimits {
+        tick_deadline: std::time::Duration::from_secs(1),
+        event_deadline: std::time::Duration::from_secs(1),
+        init_deadline: std::time::Duration::from_secs(5),
+        ..SandboxLimits::default()
+    };
+    Host::new(limits, None, Arc::new(Fonts(SharedMeasurer::new()))).unwrap()
 }
 
 fn layer(id: &str, module_name: &str, props: Vec<Prop>) -> LayerSpec {
@@ -86,7 +94,7 @@ fn render(scenes: Vec<SceneSpec>, frame: u64, transition: Option<(&str, u64)>) -
         last = Some(compositor.compose(&plan, W, H).unwrap());
     }
     let f = last.unwrap();
-    image::RgbaImage::from_raw(f.width, f.height, f.pixels).unwrap()
+    image::RgbaImage::from_raw(f.width, f.height, f.pixels.to_vec()).unwrap()
 }
 
 fn check(name: &str, actual: &image::RgbaImage) {

@@ -1,10 +1,12 @@
 //! Conservative content bounds of a draw list, in frame pixels: the compositor only
 //! composites the part of a layer's texture that can hold ink. Cheap (no
 //! tessellation, no shaping), never smaller than the real ink: curves are bounded by
-//! their control points, strokes grow by their miter reach, text by a generous box
-//! around its baseline, clips shrink the box of what they contain.
+//! their control points, strokes grow by their miter reach, text by its laid-out
+//! glyph boxes (or, without a text engine, a generous box around its baseline), clips
+//! shrink the box of what they contain.
 
-use showrunner_core::{Affine, DrawOp, Path, Rect, TextAlign};
+use showrunner_core::{Affine, DrawOp, Path, Rect, TextAlign, TextRun};
+use showrunner_text::TextEngine;
 
 use super::geometry::{apply, concat};
 
@@ -80,8 +82,26 @@ fn max_scale(t: &Affine) -> f32 {
 }
 
 /// The box that holds every pixel `ops` can touch, in frame pixels (before the
-/// layer's own transform). Unbalanced groups are tolerated.
+/// layer's own transform), text estimated without laying it out. Unbalanced groups
+/// are tolerated.
 pub(crate) fn content_bounds(ops: &[DrawOp]) -> Bounds {
+    content_bounds_with(ops, &mut text_box)
+}
+
+/// [`content_bounds`] with text runs bounded by their laid-out glyphs: tighter, and
+/// the layouts land in `engine`'s cache for the draw that follows.
+pub(crate) fn laid_out_bounds(ops: &[DrawOp], engine: &mut TextEngine) -> Bounds {
+    content_bounds_with(ops, &mut |run, t| {
+        let layout = engine.layout(run, crate::resources::uniform_scale(t));
+        let mut b = Bounds::EMPTY;
+        for g in &layout.glyphs {
+            b = b.union(Bounds { x0: g.rect[0], y0: g.rect[1], x1: g.rect[2], y1: g.rect[3] });
+        }
+        if b.is_empty() { b } else { b.grow(1.0).transformed(t) }
+    })
+}
+
+fn content_bounds_with(ops: &[DrawOp], text: &mut dyn FnMut(&TextRun, &Affine) -> Bounds) -> Bounds {
     // (transform, clip box of this group in frame pixels)
     let mut stack: Vec<(Affine, Option<Bounds>)> = vec![(Affine::IDENTITY, None)];
     let mut total = Bounds::EMPTY;
@@ -109,7 +129,7 @@ pub(crate) fn content_bounds(ops: &[DrawOp]) -> Bounds {
                 let reach = s.width * 0.5 * s.miter_limit.max(1.5) * max_scale(&t);
                 path_bounds(&s.path, &t).grow(reach)
             }
-            DrawOp::Text(run) => text_box(run, &t),
+            DrawOp::Text(run) => text(run, &t),
             DrawOp::Image(i) => rect_box(&i.dest).transformed(&t),
             DrawOp::Video(v) => rect_box(&v.dest).transformed(&t),
         };
@@ -130,7 +150,7 @@ fn rect_box(r: &Rect) -> Bounds {
 
 /// A box sure to hold a run's glyphs: ascenders and descenders well past the usual
 /// font metrics, and a width of one em per character (or the run's max width).
-fn text_box(run: &showrunner_core::TextRun, t: &Affine) -> Bounds {
+fn text_box(run: &TextRun, t: &Affine) -> Bounds {
     let size = run.size.max(0.0);
     let chars = run.text.chars().count() as f32;
     let width = match run.max_width {
@@ -169,6 +189,29 @@ mod tests {
         assert_eq!(content_bounds(&ops), Bounds { x0: 100.0, y0: 10.0, x1: 110.0, y1: 20.0 });
         let clipped = vec![push(Affine::IDENTITY, Some(rect(0.0, 0.0, 5.0, 5.0))), fill(rect(0.0, 0.0, 50.0, 50.0)), DrawOp::Pop];
         assert_eq!(content_bounds(&clipped), Bounds { x0: 0.0, y0: 0.0, x1: 5.0, y1: 5.0 });
+    }
+
+    #[test]
+    fn laid_out_text_is_bounded_by_its_glyphs_inside_the_estimate() {
+        let run = showrunner_core::TextRun {
+            text: "Hi".into(),
+            x: 100.0,
+            y: 200.0,
+            size: 40.0,
+            family: "Inter".into(),
+            weight: 400,
+            align: TextAlign::Start,
+            paint: Paint::Solid(Color { r: 1.0, g: 1.0, b: 1.0, a: 1.0 }),
+            max_width: None,
+        };
+        let ops = vec![push(Affine { e: 10.0, ..Affine::IDENTITY }, None), DrawOp::Text(run), DrawOp::Pop];
+        let estimate = content_bounds(&ops);
+        let laid_out = laid_out_bounds(&ops, &mut TextEngine::new());
+        assert!(!laid_out.is_empty());
+        assert!(laid_out.x0 >= estimate.x0 && laid_out.x1 <= estimate.x1 && laid_out.y0 >= estimate.y0 && laid_out.y1 <= estimate.y1, "{laid_out:?} outside {estimate:?}");
+        assert!(laid_out.x1 - laid_out.x0 < (estimate.x1 - estimate.x0) * 0.7, "{laid_out:?} is not tighter than {estimate:?}");
+        // The glyphs sit right of the run's x (plus the group's shift) and around its baseline.
+        assert!(laid_out.x0 >= 105.0 && laid_out.x0 <= 115.0 && laid_out.y0 < 200.0 && laid_out.y1 > 195.0, "{laid_out:?}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::sync::mpsc;
 
 use super::pipeline::{Surface, surface};
 use crate::gpu::RenderError;
-use crate::readback::{padded_row, straight_rows};
+use crate::readback::{packed_rows, padded_row, straight_rows};
 
 /// Frames that may be submitted before the oldest must be received.
 pub const MAX_IN_FLIGHT: usize = 2;
@@ -24,7 +24,8 @@ struct Slot {
 /// A submitted frame waiting to be received.
 pub(super) enum Pending {
     /// Drawn into slot `slot`; its copy is mapped when received.
-    Drawn { slot: usize, mapped: mpsc::Receiver<Result<(), wgpu::BufferAsyncError>>, drawn: usize, triangles: usize },
+    /// `opaque`: composited over an opaque background, read back without un-premultiplying.
+    Drawn { slot: usize, mapped: mpsc::Receiver<Result<(), wgpu::BufferAsyncError>>, drawn: usize, triangles: usize, opaque: bool },
     /// Same pixels as the frame before it (the plan did not change).
     Same,
 }
@@ -82,17 +83,24 @@ impl InFlight {
     }
 
     /// After the submit: asks for slot `index`'s buffer to be mapped once the copy ran.
-    pub fn start_map(&mut self, index: usize, drawn: usize, triangles: usize) {
+    pub fn start_map(&mut self, index: usize, drawn: usize, triangles: usize, opaque: bool) {
         let Some(Some(s)) = self.slots.get(index) else { return };
         let (tx, rx) = mpsc::sync_channel(1);
         s.buffer.slice(..).map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
         });
-        self.queue.push_back(Pending::Drawn { slot: index, mapped: rx, drawn, triangles });
+        self.queue.push_back(Pending::Drawn { slot: index, mapped: rx, drawn, triangles, opaque });
     }
 
-    /// Waits for slot `index`'s copy and returns its pixels as straight-alpha RGBA8.
-    pub fn read(&self, device: &wgpu::Device, index: usize, mapped: &mpsc::Receiver<Result<(), wgpu::BufferAsyncError>>) -> Result<(u32, u32, Vec<u8>), RenderError> {
+    /// Waits for slot `index`'s copy and returns its pixels as straight-alpha RGBA8
+    /// (`opaque`: as they are, every alpha being 255).
+    pub fn read(
+        &self,
+        device: &wgpu::Device,
+        index: usize,
+        mapped: &mpsc::Receiver<Result<(), wgpu::BufferAsyncError>>,
+        opaque: bool,
+    ) -> Result<(u32, u32, Vec<u8>), RenderError> {
         let Some(Some(s)) = self.slots.get(index) else {
             return Err(RenderError::Readback("frame slot vanished".into()));
         };
@@ -111,7 +119,7 @@ impl InFlight {
         let (width, height) = s.size;
         let pixels = {
             let view = s.buffer.slice(..).get_mapped_range().map_err(|e| RenderError::Readback(e.to_string()))?;
-            straight_rows(&view, s.padded_row, width, height)
+            if opaque { packed_rows(&view, s.padded_row, width, height) } else { straight_rows(&view, s.padded_row, width, height) }
         };
         s.buffer.unmap();
         Ok((width, height, pixels))

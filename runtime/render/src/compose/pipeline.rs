@@ -28,12 +28,45 @@ fn vs(@location(0) pos: vec2<f32>, @location(1) uv: vec2<f32>, @location(2) muv:
 }
 
 @fragment
-fn fs(in: VOut) -> @location(0) vec4<f32> {
+fn fs_masked(in: VOut) -> @location(0) vec4<f32> {
     let c = textureSample(src, samp, in.uv);
     let m = textureSample(mask, samp, in.muv).a;
     return c * (in.opacity * m);
 }
+
+@fragment
+fn fs_plain(in: VOut) -> @location(0) vec4<f32> {
+    return textureSample(src, samp, in.uv) * in.opacity;
+}
+
+// Texels land on pixels one to one: fetch instead of filtering.
+@fragment
+fn fs_exact(in: VOut) -> @location(0) vec4<f32> {
+    let texel = vec2<i32>(in.uv * vec2<f32>(textureDimensions(src)));
+    return textureLoad(src, texel, 0) * in.opacity;
+}
 "#;
+
+/// The fragment shader a quad needs; cheaper ones skip the mask and the filtering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) enum QuadShader {
+    /// Filtered source times a clip mask sampled in frame space.
+    Masked,
+    /// Filtered source, no mask.
+    Plain,
+    /// Whole-pixel placement, no mask: texels fetched, not filtered.
+    Exact,
+}
+
+impl QuadShader {
+    fn entry_point(self) -> &'static str {
+        match self {
+            QuadShader::Masked => "fs_masked",
+            QuadShader::Plain => "fs_plain",
+            QuadShader::Exact => "fs_exact",
+        }
+    }
+}
 
 /// Floats per composite vertex: clip-space pos (2), source uv (2), mask uv (2), opacity (1).
 pub(super) const VERTEX_FLOATS: usize = 7;
@@ -89,7 +122,7 @@ pub(super) fn bind_group_layout(device: &wgpu::Device) -> wgpu::BindGroupLayout 
     })
 }
 
-pub(super) fn build_pipeline(device: &wgpu::Device, layout: &wgpu::BindGroupLayout) -> wgpu::RenderPipeline {
+fn build_pipeline(device: &wgpu::Device, layout: &wgpu::BindGroupLayout, shader: QuadShader) -> wgpu::RenderPipeline {
     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some("composite"),
         source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(SHADER)),
@@ -123,7 +156,7 @@ pub(super) fn build_pipeline(device: &wgpu::Device, layout: &wgpu::BindGroupLayo
         multisample: wgpu::MultisampleState::default(),
         fragment: Some(wgpu::FragmentState {
             module: &module,
-            entry_point: Some("fs"),
+            entry_point: Some(shader.entry_point()),
             compilation_options: wgpu::PipelineCompilationOptions::default(),
             targets: &[Some(wgpu::ColorTargetState {
                 format: COLOR_FORMAT,
@@ -134,4 +167,29 @@ pub(super) fn build_pipeline(device: &wgpu::Device, layout: &wgpu::BindGroupLayo
         multiview_mask: None,
         cache: None,
     })
+}
+
+/// One composite pipeline per [`QuadShader`].
+pub(super) struct QuadPipelines {
+    masked: wgpu::RenderPipeline,
+    plain: wgpu::RenderPipeline,
+    exact: wgpu::RenderPipeline,
+}
+
+impl QuadPipelines {
+    pub fn new(device: &wgpu::Device, layout: &wgpu::BindGroupLayout) -> QuadPipelines {
+        QuadPipelines {
+            masked: build_pipeline(device, layout, QuadShader::Masked),
+            plain: build_pipeline(device, layout, QuadShader::Plain),
+            exact: build_pipeline(device, layout, QuadShader::Exact),
+        }
+    }
+
+    pub fn get(&self, shader: QuadShader) -> &wgpu::RenderPipeline {
+        match shader {
+            QuadShader::Masked => &self.masked,
+            QuadShader::Plain => &self.plain,
+            QuadShader::Exact => &self.exact,
+        }
+    }
 }

@@ -130,7 +130,7 @@ pub fn golden_dir() -> PathBuf {
 /// `NAME.diff.png` next to it when the comparison fails.
 pub fn check_golden(name: &str, frame: &Frame, tolerance: u8, max_share: f64) {
     let path = golden_dir().join(format!("{name}.png"));
-    let actual = image::RgbaImage::from_raw(frame.width, frame.height, frame.pixels.clone()).expect("frame size matches");
+    let actual = image::RgbaImage::from_raw(frame.width, frame.height, frame.pixels.to_vec()).expect("frame size matches");
     if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") || !path.exists() {
         actual.save(&path).expect("writes the golden image");
         eprintln!("wrote {}", path.display());

@@ -105,6 +105,7 @@ pub fn run(args: &RenderArgs, host: Arc<Host>, services: &super::services::Rende
     let mut renderer = Renderer::new()?;
     renderer.set_assets(services.assets.clone());
     let mut compositor = Compositor::new(renderer)?;
+    compositor.set_background(sink.background());
     eprintln!(
         "rendering {} ({width}x{height} @ {}) on {}: {} frames",
         args.input.display(),
@@ -138,12 +139,12 @@ pub fn run(args: &RenderArgs, host: Arc<Host>, services: &super::services::Rende
         if compositor.in_flight() >= showrunner_render::compose::MAX_IN_FLIGHT
             && let Some(frame) = compositor.receive()?
         {
-            sink.push(width, height, &frame.pixels)?;
+            sink.push(&frame)?;
             bar.inc(1);
         }
     }
     while let Some(frame) = compositor.receive()? {
-        sink.push(width, height, &frame.pixels)?;
+        sink.push(&frame)?;
         bar.inc(1);
     }
     bar.finish_and_clear();

@@ -5,14 +5,17 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use showrunner_media::{EncoderSettings, FileEncoder};
+use showrunner_render::Frame;
 
 /// An output chosen from the `--out` path.
 pub enum FrameSink {
-    /// Keeps the latest frame and writes it at the end.
-    Still { path: PathBuf, last: Option<(u32, u32, Vec<u8>)> },
+    /// Keeps the latest frame (shared, not copied) and writes it at the end.
+    Still { path: PathBuf, last: Option<Frame> },
     /// `prefix` + zero-padded number (`width` digits, 0 = unpadded) + `suffix`.
     Sequence { prefix: String, width: usize, suffix: String, written: u64 },
-    Video { path: PathBuf, encoder: Option<FileEncoder> },
+    /// Frames composited over `background` by the compositor go to the encoder as
+    /// they are.
+    Video { path: PathBuf, encoder: Option<FileEncoder>, background: [u8; 3] },
 }
 
 /// What was written, for the summary line.
@@ -37,7 +40,7 @@ impl FrameSink {
             "mp4" | "mkv" => {
                 showrunner_media::probe_elements().context("GStreamer is not ready to encode video")?;
                 let encoder = FileEncoder::create(out, settings).with_context(|| format!("cannot start encoding {}", out.display()))?;
-                Ok(FrameSink::Video { path: out.to_path_buf(), encoder: Some(encoder) })
+                Ok(FrameSink::Video { path: out.to_path_buf(), encoder: Some(encoder), background: settings.background })
             }
             _ => bail!(
                 "cannot write `{}`: use out.png (the last frame), a numbered sequence like frames/%05d.png, out.mp4 or out.mkv",
@@ -46,22 +49,31 @@ impl FrameSink {
         }
     }
 
-    /// Takes one straight-alpha RGBA8 frame.
-    pub fn push(&mut self, width: u32, height: u32, pixels: &[u8]) -> anyhow::Result<()> {
+    /// The opaque colour the compositor must composite frames over for this sink
+    /// (video has no alpha); `None`: frames keep their alpha (PNG).
+    pub fn background(&self) -> Option<[u8; 3]> {
+        match self {
+            FrameSink::Video { background, .. } => Some(*background),
+            FrameSink::Still { .. } | FrameSink::Sequence { .. } => None,
+        }
+    }
+
+    /// Takes one frame from a compositor set up with [`FrameSink::background`].
+    pub fn push(&mut self, frame: &Frame) -> anyhow::Result<()> {
         match self {
             FrameSink::Still { last, .. } => {
-                *last = Some((width, height, pixels.to_vec()));
+                *last = Some(frame.clone());
                 Ok(())
             }
             FrameSink::Sequence { prefix, width: digits, suffix, written } => {
                 let path = format!("{prefix}{:0digits$}{suffix}", *written, digits = *digits);
-                write_png(Path::new(&path), width, height, pixels)?;
+                write_png(Path::new(&path), frame)?;
                 *written += 1;
                 Ok(())
             }
-            FrameSink::Video { path, encoder } => {
+            FrameSink::Video { path, encoder, .. } => {
                 let encoder = encoder.as_mut().with_context(|| format!("{} is already finished", path.display()))?;
-                encoder.push_frame(pixels).with_context(|| format!("encoding {}", path.display()))
+                encoder.push_opaque_frame(frame.pixels.clone()).with_context(|| format!("encoding {}", path.display()))
             }
         }
     }
@@ -70,15 +82,15 @@ impl FrameSink {
     pub fn finish(self) -> anyhow::Result<Written> {
         match self {
             FrameSink::Still { path, last } => {
-                let (w, h, pixels) = last.context("no frame was rendered")?;
-                write_png(&path, w, h, &pixels)?;
-                Ok(Written { description: format!("{} (the last frame, {w}x{h})", path.display()) })
+                let frame = last.context("no frame was rendered")?;
+                write_png(&path, &frame)?;
+                Ok(Written { description: format!("{} (the last frame, {}x{})", path.display(), frame.width, frame.height) })
             }
             FrameSink::Sequence { prefix, width, suffix, written } => {
                 let first = format!("{prefix}{:0width$}{suffix}", 0);
                 Ok(Written { description: format!("{written} PNG frames from {first}") })
             }
-            FrameSink::Video { path, encoder } => {
+            FrameSink::Video { path, encoder, .. } => {
                 let encoder = encoder.context("the encoder was already finished")?;
                 let summary = encoder.finish().with_context(|| format!("finishing {}", path.display()))?;
                 Ok(Written { description: format!("{} ({} frames, {} KiB)", path.display(), summary.frames_written, summary.file_size_bytes / 1024) })
@@ -87,8 +99,8 @@ impl FrameSink {
     }
 }
 
-fn write_png(path: &Path, width: u32, height: u32, pixels: &[u8]) -> anyhow::Result<()> {
-    image::save_buffer(path, pixels, width, height, image::ExtendedColorType::Rgba8).with_context(|| format!("cannot write {}", path.display()))
+fn write_png(path: &Path, frame: &Frame) -> anyhow::Result<()> {
+    image::save_buffer(path, &frame.pixels, frame.width, frame.height, image::ExtendedColorType::Rgba8).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Splits `frames/%05d.png` into ("frames/", 5, ".png"); `None` without a pattern.
