@@ -12,6 +12,7 @@ use showrunner_core::{Affine, ImageDraw, Paint};
 
 use crate::flatten::{Flattened, ImageLookup, MAX_FRAME_VERTICES, NO_TEXTURES, Resources, layer_rect};
 use crate::paint::{Ramps, apply, compose, invert, linear_map, premultiplied, radial_map};
+use crate::rect_clip::{ClipRect, clip_triangles};
 use crate::scene::{Blend, Bounds, DrawState, Pass, PixelRect, Shader, StencilMode, TexRef, Vertex, kind};
 use crate::tessellate::Mesh;
 
@@ -68,6 +69,8 @@ impl PaintPlan {
 pub struct At {
     pub pass: usize,
     pub clip_level: u32,
+    /// Rectangle clips in force, intersected (device pixels): triangles are cut to it.
+    pub rect: Option<ClipRect>,
     pub state: DrawState,
     pub textures: (TexRef, TexRef),
 }
@@ -192,7 +195,7 @@ impl<'a> Emitter<'a> {
 
     /// Adds indices for vertices pushed from `start`, or drops them when a position is
     /// not finite (counted as failed).
-    fn finish_op(&mut self, start: usize, indices: &[u32], bounds: Bounds, at: At) -> bool {
+    fn finish_op(&mut self, start: usize, indices: &[u32], mut bounds: Bounds, at: At) -> bool {
         let finite = bounds.min.iter().chain(&bounds.max).all(|v| v.is_finite());
         let Ok(base) = u32::try_from(start) else { return false };
         let Ok(first) = u32::try_from(self.out.scene.indices.len()) else { return false };
@@ -201,6 +204,20 @@ impl<'a> Emitter<'a> {
             self.out.skipped.failed += 1;
             return false;
         }
+        let cut;
+        let indices = match at.rect {
+            Some(rect) if !(bounds.min[0] >= rect.x0 && bounds.min[1] >= rect.y0 && bounds.max[0] <= rect.x1 && bounds.max[1] <= rect.y1) => {
+                cut = clip_triangles(&mut self.out.scene.vertices, start, indices, rect);
+                if cut.is_empty() {
+                    self.out.scene.vertices.truncate(start);
+                    return false;
+                }
+                bounds.min = [bounds.min[0].max(rect.x0), bounds.min[1].max(rect.y0)];
+                bounds.max = [bounds.max[0].min(rect.x1), bounds.max[1].min(rect.y1)];
+                &cut[..]
+            }
+            _ => indices,
+        };
         self.out.scene.indices.extend(indices.iter().map(|i| i + base));
         self.out.scene.add_draw(at.pass, at.state, at.clip_level, at.textures, first);
         if at.state.stencil == StencilMode::Content
@@ -225,7 +242,7 @@ impl<'a> Emitter<'a> {
             self.out.scene.vertices.push(Vertex { pos, ..Vertex::default() });
         }
         let state = DrawState { shader: Shader::Solid, blend: Blend::Normal, stencil: mode };
-        self.finish_op(start, &mesh.indices, bounds, At { pass, clip_level: level, state, textures: NO_TEXTURES });
+        self.finish_op(start, &mesh.indices, bounds, At { pass, clip_level: level, rect: None, state, textures: NO_TEXTURES });
     }
 
     /// Emits axis-aligned quads (in local space) under `t`, each with its own colour

@@ -11,7 +11,9 @@
 //! applying opacity and blend mode to that op. Past [`MAX_LAYERS`] layers in one list,
 //! further groups are drawn op by op (counted in [`Skipped::isolation`]).
 //! Clip paths (non-zero fill, in the group's coordinates) are drawn into the stencil
-//! buffer: nested clips intersect by counting the nesting level.
+//! buffer: nested clips intersect by counting the nesting level. A clip that is an
+//! axis-aligned rectangle on the target is not: the triangles inside are cut to it
+//! ([`crate::rect_clip`]), which covers the same samples without two stencil passes.
 //!
 //! It must not touch the GPU and must not panic: an op it cannot draw is counted in
 //! [`Skipped`] and left out.
@@ -22,6 +24,7 @@ use showrunner_core::{Affine, BlendMode, DrawOp, FillRule, Paint};
 
 use crate::emit::{At, Emitter, PaintPlan};
 use crate::paint::{compose, is_finite};
+use crate::rect_clip::{ClipRect, device_rect};
 use crate::scene::{Bounds, DrawState, Pass, PixelRect, Scene, Shader, StencilMode, TexRef};
 use crate::tessellate::{Cache, Dash, Mesh, Style};
 
@@ -142,6 +145,8 @@ struct Level {
     pass: usize,
     /// The clip to undo at pop (not needed when the level is a layer of its own).
     clip: Option<(Arc<Mesh>, Affine)>,
+    /// Rectangle clips in force (cut on the CPU, no stencil; see `rect_clip`).
+    rect: Option<ClipRect>,
     /// For a layer: opacity and blend mode to composite it with.
     layer: Option<(f32, BlendMode)>,
     /// Nothing inside is visible (opacity 0, an empty or failed clip).
@@ -152,7 +157,7 @@ impl Level {
     /// Content draws of this level with `shader`.
     fn at(&self, shader: Shader) -> At {
         let state = DrawState { shader, blend: self.blend.into(), stencil: StencilMode::Content };
-        At { pass: self.pass, clip_level: self.clip_level, state, textures: NO_TEXTURES }
+        At { pass: self.pass, clip_level: self.clip_level, rect: self.rect, state, textures: NO_TEXTURES }
     }
 }
 
@@ -191,7 +196,7 @@ pub fn flatten(ops: &[DrawOp], width: u32, height: u32, max_side: u32, cache: &m
     out.scene.passes.push(Pass { rect: frame, draws: Vec::new() });
     let mut em = Emitter::new(&mut out, ops.len(), res);
     let inside = ops_inside_groups(ops);
-    let root = Level { transform: Affine::IDENTITY, opacity: 1.0, blend: BlendMode::Normal, clip_level: 0, pass: 0, clip: None, layer: None, hidden: false };
+    let root = Level { transform: Affine::IDENTITY, opacity: 1.0, blend: BlendMode::Normal, clip_level: 0, pass: 0, clip: None, rect: None, layer: None, hidden: false };
     let mut stack: Vec<Level> = vec![root.clone()];
     for (i, op) in ops.iter().enumerate() {
         let top = stack.last().cloned().unwrap_or_else(|| root.clone());
@@ -216,7 +221,12 @@ pub fn flatten(ops: &[DrawOp], width: u32, height: u32, max_side: u32, cache: &m
                     }
                     (level.opacity, level.blend) = (top.opacity * group.opacity, blend);
                 }
-                if let Some(clip) = group.clip.as_ref().filter(|_| !level.hidden) {
+                let rect = group.clip.as_ref().filter(|_| !level.hidden).and_then(|clip| device_rect(clip, &transform));
+                if let Some(rect) = rect {
+                    let rect = level.rect.map_or(rect, |outer| outer.intersect(rect));
+                    level.hidden = rect.is_empty();
+                    level.rect = Some(rect);
+                } else if let Some(clip) = group.clip.as_ref().filter(|_| !level.hidden) {
                     match cache.get(clip, Style::Fill(FillRule::NonZero), None, tolerance(&transform)) {
                         Some(mesh) if !mesh.indices.is_empty() && level.clip_level < u32::from(u8::MAX) => {
                             em.stencil(level.pass, &mesh, &transform, StencilMode::ClipPush, level.clip_level);
@@ -241,7 +251,7 @@ pub fn flatten(ops: &[DrawOp], width: u32, height: u32, max_side: u32, cache: &m
                 let parent = stack.last().cloned().unwrap_or_else(|| root.clone());
                 if let Some((opacity, blend)) = level.layer {
                     let state = DrawState { shader: Shader::Mask, blend: blend.into(), stencil: StencilMode::Content };
-                    let at = At { pass: parent.pass, clip_level: parent.clip_level, state, textures: NO_TEXTURES };
+                    let at = At { pass: parent.pass, clip_level: parent.clip_level, rect: parent.rect, state, textures: NO_TEXTURES };
                     em.close_layer(level.pass, (width, height, max_side), at, opacity);
                 } else if let Some((mesh, transform)) = &level.clip {
                     em.stencil(level.pass, mesh, transform, StencilMode::ClipPop, level.clip_level);

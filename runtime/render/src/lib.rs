@@ -42,6 +42,7 @@ pub mod paint;
 pub mod pipeline;
 pub mod readback;
 pub mod record;
+pub mod rect_clip;
 pub mod renderer;
 pub mod resources;
 pub mod scene;

@@ -15,8 +15,11 @@ pub const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 /// Depth (painter's order, see `flatten`) and stencil (clip nesting level).
 pub const DEPTH_STENCIL_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth24PlusStencil8;
 /// Frame sizes whose multisampled targets are kept at once (a compositor drawing
-/// layers of a few sizes should not reallocate them every call).
-const KEPT_SIZES: usize = 6;
+/// layers of a few sizes should not reallocate them every call)...
+const KEPT_SIZES: usize = 12;
+/// ...as long as they hold at most this many bytes together (colour and
+/// depth-stencil, every sample).
+const KEPT_BYTES: u64 = 256 << 20;
 
 /// Multisampled targets for one frame size.
 pub struct MsaaTargets {
@@ -67,9 +70,9 @@ impl Targets {
         let index = match self.msaa.iter().position(|t| t.width == width && t.height == height) {
             Some(i) => i,
             None => {
-                if self.msaa.len() >= KEPT_SIZES
-                    && let Some(oldest) = self.msaa.iter().enumerate().min_by_key(|(_, t)| t.last_used).map(|(i, _)| i)
-                {
+                let bytes = |w: u32, h: u32| u64::from(w) * u64::from(h) * u64::from(MSAA_SAMPLES) * 8;
+                while self.msaa.len() >= KEPT_SIZES || self.msaa.iter().map(|t| bytes(t.width, t.height)).sum::<u64>() + bytes(width, height) > KEPT_BYTES {
+                    let Some(oldest) = self.msaa.iter().enumerate().min_by_key(|(_, t)| t.last_used).map(|(i, _)| i) else { break };
                     self.msaa.swap_remove(oldest);
                 }
                 let usage = wgpu::TextureUsages::RENDER_ATTACHMENT;

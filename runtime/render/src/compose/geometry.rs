@@ -3,10 +3,18 @@
 
 use showrunner_core::{Affine, Rect};
 
-/// Texture side for `needed` pixels: the next of a few bucket sizes, at most `frame`.
+/// Texture side for `needed` pixels, at most `frame`: rounded up to a multiple of 32
+/// (up to 256), 64 (up to 1024) or 128, so layers of similar sizes share multisampled
+/// targets while a texture wastes little (multisampled pixels are what a layer's
+/// redraw costs on a CPU renderer).
 pub(super) fn bucket(needed: f32, frame: u32) -> u32 {
     let needed = needed.ceil().max(1.0) as u32;
-    [128, 256, 512, 1024, 2048, 4096].into_iter().find(|&b| b >= needed).unwrap_or(needed).min(frame).max(needed.min(frame))
+    let step = match needed {
+        0..=256 => 32,
+        257..=1024 => 64,
+        _ => 128,
+    };
+    needed.div_ceil(step).saturating_mul(step).min(frame).max(needed.min(frame))
 }
 
 /// True for a whole-pixel translation: texels land on pixels one to one.
