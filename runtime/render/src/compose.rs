@@ -1,12 +1,14 @@
 //! The layer compositor: turns a [`FramePlan`] (scenes of layers, a transition's
 //! views, an overlay) into one frame.
 //!
-//! Each layer is rasterized into its own full-frame texture by the [`Renderer`] and
-//! kept: a layer whose `version` and size did not change is neither re-tessellated nor
-//! re-rasterized, its texture is composited again (damage tracking, as a browser
-//! does for unchanged layers). A frame whose whole plan is unchanged is not drawn at
-//! all: the previous pixels are returned. Layers are then composited as textured quads
-//! with their transform, opacity (applied to the layer as a whole) and crop. A scene
+//! Each layer is rasterized by the [`Renderer`] into its own texture covering where it
+//! can have ink, and kept: a layer whose `version` and size did not change is neither
+//! re-tessellated nor re-rasterized, its texture is composited again (damage
+//! tracking, as a browser does for unchanged layers). A frame whose whole plan is
+//! unchanged is not drawn at all: the previous pixels are returned. Layers are
+//! composited as textured quads with their transform, opacity (applied to the layer as
+//! a whole) and crop; when only a few layers changed, the frame starts from a copy of
+//! the previous one and only their boxes are composited again (`damage`). A scene
 //! shown through a transition view that is not the identity is composited into a
 //! scene texture first, then placed with the view's transform, opacity and clip mask,
 //! so a crossfade fades each scene as one picture.
@@ -21,16 +23,20 @@ use std::time::Duration;
 use showrunner_core::{Affine, BlendMode, Color, DrawOp, Fill, FillRule, FramePlan, Group, LayerPlan, Paint, Rect, SceneView};
 
 mod bounds;
+mod damage;
 mod geometry;
 mod in_flight;
+mod passes;
 mod pipeline;
 
 pub use in_flight::MAX_IN_FLIGHT;
 
 use crate::gpu::RenderError;
 use crate::renderer::{Frame, RenderStats, Renderer};
-use geometry::{bucket, concat, intersect, is_exact, push_quad, rect_corners};
-use pipeline::{QuadPipelines, QuadShader, Surface, VERTEX_SIZE, bind_group_layout, surface};
+use damage::{LayerKey, PixelBox};
+use geometry::{bucket, concat, intersect, is_exact, rect_corners};
+use passes::{Quad, QuadPass, QuadRecorder, Repaint};
+use pipeline::{QuadPipelines, Surface, bind_group_layout, surface};
 
 
 /// What one composed frame cost.
@@ -42,6 +48,9 @@ pub struct ComposeStats {
     pub layers_reused: usize,
     /// True when the whole plan was unchanged and the previous frame was returned.
     pub frame_reused: bool,
+    /// Pixels composited again when the frame was repainted on a copy of the previous
+    /// one (only a few layers changed); `None` when it was composited whole.
+    pub repainted_pixels: Option<u64>,
     /// Fills and strokes drawn, summed over the layers drawn this frame.
     pub ops_drawn: usize,
     pub triangles: usize,
@@ -76,8 +85,6 @@ struct Window<'a> {
     texture_size: (f32, f32),
 }
 
-/// What decides a layer's pixels in the frame: id, version, transform, opacity bits, crop.
-type LayerKey = (String, u64, Affine, u32, Option<Rect>);
 
 /// A plan reduced to what decides its pixels; equal keys draw equal frames.
 #[derive(PartialEq)]
@@ -88,28 +95,6 @@ struct PlanKey {
     overlay: Arc<Vec<DrawOp>>,
 }
 
-/// One textured quad in a composite pass.
-struct Quad<'a> {
-    source: &'a wgpu::TextureView,
-    /// A clip mask in frame space; `None`: nothing clipped.
-    mask: Option<&'a wgpu::TextureView>,
-    /// Pixel-exact placement: texels fetched (or sampled nearest) instead of bilinear.
-    exact: bool,
-    corners: [[f32; 2]; 4],
-    uv: [[f32; 2]; 4],
-    opacity: f32,
-}
-
-impl Quad<'_> {
-    fn shader(&self) -> QuadShader {
-        match (self.mask, self.exact) {
-            (Some(_), _) => QuadShader::Masked,
-            (None, true) => QuadShader::Exact,
-            (None, false) => QuadShader::Plain,
-        }
-    }
-}
-
 /// Composites frame plans; owns the renderer, per-layer textures and the last frame.
 pub struct Compositor {
     renderer: Renderer,
@@ -118,6 +103,8 @@ pub struct Compositor {
     sampler: wgpu::Sampler,
     nearest: wgpu::Sampler,
     white: Surface,
+    /// 1×1, rewritten before a repaint: what a repainted box is filled with.
+    clear_texel: Surface,
     layers: HashMap<String, CachedLayer>,
     /// Scratch surfaces by role ("scene0", "mask0", "overlay"), kept across frames.
     scratch: HashMap<&'static str, (Surface, (u32, u32))>,
@@ -125,6 +112,8 @@ pub struct Compositor {
     last_key: Option<PlanKey>,
     /// The frame last received, for plans that did not change.
     last_frame: Option<Frame>,
+    /// The last frame drawn with plain scenes, for repainting only what changed.
+    last_drawn: Option<damage::Drawn>,
     in_flight: in_flight::InFlight,
     stats: ComposeStats,
     /// Opaque sRGB colour frames are composited over; `None`: transparent.
@@ -146,6 +135,7 @@ impl Compositor {
         });
         let nearest = device.create_sampler(&wgpu::SamplerDescriptor { label: Some("composite exact"), ..wgpu::SamplerDescriptor::default() });
         let white = surface(device, 1, 1, "white");
+        let clear_texel = surface(device, 1, 1, "repaint fill");
         renderer.gpu().queue.write_texture(
             white.texture.as_image_copy(),
             &[255, 255, 255, 255],
@@ -162,10 +152,12 @@ impl Compositor {
             sampler,
             nearest,
             white,
+            clear_texel,
             layers: HashMap::new(),
             scratch: HashMap::new(),
             last_key: None,
             last_frame: None,
+            last_drawn: None,
             in_flight: in_flight::InFlight::default(),
             stats: ComposeStats::default(),
             background: None,
@@ -227,8 +219,11 @@ impl Compositor {
 
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("compose") });
+        let mut redrawn = Vec::new();
         for layer in plan.scenes.iter().flat_map(|s| &s.layers) {
-            self.rasterize_layer(&mut encoder, layer, width, height)?;
+            if self.rasterize_layer(&mut encoder, layer, width, height)? {
+                redrawn.push(layer.id.clone());
+            }
         }
         for (i, scene) in plan.scenes.iter().enumerate() {
             if let Some(clip) = &scene.view.clip {
@@ -242,9 +237,8 @@ impl Compositor {
         for name in SCENES.iter().take(plan.scenes.len()) {
             self.ensure_scratch(name, width, height);
         }
-        if let Some(target) = self.in_flight.target(slot) {
-            self.composite(&mut encoder, plan, width, height, target);
-        }
+        let (drawn, repainted) = self.composite(&mut encoder, plan, (width, height), slot, &redrawn);
+        (self.last_drawn, self.stats.repainted_pixels) = (drawn, repainted);
         self.in_flight.record_copy(&mut encoder, slot);
         self.renderer.end_frame();
         self.renderer.gpu().queue.submit([encoder.finish()]);
@@ -276,15 +270,16 @@ impl Compositor {
         Ok(Some(frame))
     }
 
-    /// Draws a layer into its cached texture unless the cache already holds this version.
-    fn rasterize_layer(&mut self, encoder: &mut wgpu::CommandEncoder, layer: &LayerPlan, width: u32, height: u32) -> Result<(), RenderError> {
+    /// Draws a layer into its cached texture unless the cache already holds this
+    /// version; true when it drew.
+    fn rasterize_layer(&mut self, encoder: &mut wgpu::CommandEncoder, layer: &LayerPlan, width: u32, height: u32) -> Result<bool, RenderError> {
         if let Some(c) = self.layers.get(&layer.id)
             && c.version == layer.version
             && c.size == (width, height)
             && Arc::ptr_eq(&c.ops, &layer.ops)
         {
             self.stats.layers_reused += 1;
-            return Ok(());
+            return Ok(false);
         }
         let old = self.layers.remove(&layer.id).and_then(|c| c.surface);
         let ink = bounds::laid_out_bounds(&layer.ops, self.renderer.text_engine()).to_frame_rect(width, height);
@@ -309,7 +304,7 @@ impl Compositor {
             self.stats.layers_drawn += 1;
         }
         self.layers.insert(layer.id.clone(), cached);
-        Ok(())
+        Ok(true)
     }
 
     fn draw_scratch(&mut self, encoder: &mut wgpu::CommandEncoder, name: &'static str, ops: &[DrawOp], width: u32, height: u32) -> Result<(), RenderError> {
@@ -340,34 +335,53 @@ impl Compositor {
     }
 
     /// Records the composite passes: isolated scenes into their scene textures, then
-    /// everything onto the frame.
-    fn composite(&self, encoder: &mut wgpu::CommandEncoder, plan: &FramePlan, width: u32, height: u32, frame: &wgpu::TextureView) {
-        let size = (width as f32, height as f32);
-        let mut passes: Vec<(&wgpu::TextureView, Vec<Quad<'_>>)> = Vec::new();
+    /// everything onto the frame in `slot`. A frame of plain scenes that differs from
+    /// the frame before in a few boxes only is repainted there on a copy of it.
+    /// Returns what a later frame compares against, and the pixels repainted.
+    fn composite(&self, encoder: &mut wgpu::CommandEncoder, plan: &FramePlan, size: (u32, u32), slot: usize, redrawn: &[String]) -> (Option<damage::Drawn>, Option<u64>) {
+        let (width, height) = size;
+        let fsize = (width as f32, height as f32);
+        let Some(frame) = self.in_flight.target(slot) else { return (None, None) };
+        let plain = plan.overlay.is_empty() && plan.scenes.iter().all(|s| is_plain(&s.view));
+        let mut passes: Vec<QuadPass<'_>> = Vec::new();
         let mut frame_quads = Vec::new();
+        // For a plain frame: each layer's key and box, and each frame quad's box.
+        let mut layers: Vec<(LayerKey, Option<PixelBox>)> = Vec::new();
+        let mut quad_boxes = Vec::new();
         for (i, scene) in plan.scenes.iter().enumerate() {
-            let layer_quads = |outer: Affine| {
-                scene.layers.iter().filter_map(move |l| {
-                    let cached = self.layers.get(&l.id)?;
-                    let (surface, tex) = cached.surface.as_ref()?;
-                    let window = Window { view: &surface.view, origin: cached.origin, texture_size: (tex.0 as f32, tex.1 as f32) };
-                    layer_quad(window, cached.ink?, l, outer)
-                })
+            let layer_quad_of = |l: &LayerPlan, outer: Affine| {
+                let cached = self.layers.get(&l.id)?;
+                let (surface, tex) = cached.surface.as_ref()?;
+                let window = Window { view: &surface.view, origin: cached.origin, texture_size: (tex.0 as f32, tex.1 as f32) };
+                layer_quad(window, cached.ink?, l, outer)
             };
+            if plain {
+                for l in &scene.layers {
+                    let quad = layer_quad_of(l, Affine::IDENTITY);
+                    let quad_box = quad.as_ref().and_then(|q| PixelBox::around(&q.corners, size));
+                    layers.push((layer_key(l), quad_box));
+                    if let Some(q) = quad {
+                        frame_quads.push(q);
+                        quad_boxes.push(quad_box);
+                    }
+                }
+                continue;
+            }
             if is_plain(&scene.view) {
-                frame_quads.extend(layer_quads(Affine::IDENTITY));
+                frame_quads.extend(scene.layers.iter().filter_map(|l| layer_quad_of(l, Affine::IDENTITY)));
                 continue;
             }
             let Some((scene_surface, _)) = self.scratch.get(SCENES[i % SCENES.len()]) else {
                 continue;
             };
-            passes.push((&scene_surface.view, layer_quads(Affine::IDENTITY).collect()));
+            let quads = scene.layers.iter().filter_map(|l| layer_quad_of(l, Affine::IDENTITY)).collect();
+            passes.push(QuadPass { target: &scene_surface.view, clear: wgpu::Color::TRANSPARENT, quads });
             let mask = scene.view.clip.as_ref().map(|_| self.scratch.get(MASKS[i % MASKS.len()]).map_or(&self.white.view, |(s, _)| &s.view));
             frame_quads.push(Quad {
                 source: &scene_surface.view,
                 mask,
                 exact: is_exact(&scene.view.transform),
-                corners: rect_corners(Rect { x: 0.0, y: 0.0, width: size.0, height: size.1 }, scene.view.transform),
+                corners: rect_corners(Rect { x: 0.0, y: 0.0, width: fsize.0, height: fsize.1 }, scene.view.transform),
                 uv: [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]],
                 opacity: scene.view.opacity.clamp(0.0, 1.0),
             });
@@ -376,59 +390,43 @@ impl Compositor {
             && let Some(ink) = bounds::content_bounds(&plan.overlay).to_frame_rect(width, height)
         {
             let whole = LayerPlan::full("overlay", plan.overlay.clone(), 0);
-            let window = Window { view: &overlay.view, origin: (0.0, 0.0), texture_size: size };
+            let window = Window { view: &overlay.view, origin: (0.0, 0.0), texture_size: fsize };
             frame_quads.extend(layer_quad(window, ink, &whole, Affine::IDENTITY));
         }
-        passes.push((frame, frame_quads));
-
-        let device = &self.renderer.gpu().device;
-        let mut floats: Vec<f32> = Vec::new();
-        for (_, quads) in &passes {
-            for q in quads {
-                push_quad(&mut floats, q.corners, q.uv, q.opacity, size);
-            }
-        }
-        let bytes: Vec<u8> = floats.iter().flat_map(|f| f.to_ne_bytes()).collect();
-        let vertices = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("composite quads"),
-            size: (bytes.len() as u64).max(VERTEX_SIZE),
-            usage: wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        self.renderer.gpu().queue.write_buffer(&vertices, 0, &bytes);
-        let mut first_vertex = 0u32;
         let frame_clear = match self.background {
             Some([r, g, b]) => wgpu::Color { r: f64::from(r) / 255.0, g: f64::from(g) / 255.0, b: f64::from(b) / 255.0, a: 1.0 },
             None => wgpu::Color::TRANSPARENT,
         };
-        let last = passes.len() - 1;
-        for (i, (target, quads)) in passes.iter().enumerate() {
-            let clear = if i == last { frame_clear } else { wgpu::Color::TRANSPARENT };
-            let mut pass = crate::pipeline::pass_cleared_to(encoder, target, "composite", clear);
-            pass.set_vertex_buffer(0, vertices.slice(..));
-            let mut bound = None;
-            for q in quads {
-                if bound != Some(q.shader()) {
-                    pass.set_pipeline(self.pipelines.get(q.shader()));
-                    bound = Some(q.shader());
-                }
-                let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: Some("composite quad"),
-                    layout: &self.layout,
-                    entries: &[
-                        wgpu::BindGroupEntry { binding: 0, resource: wgpu::BindingResource::TextureView(q.source) },
-                        wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(q.mask.unwrap_or(&self.white.view)) },
-                        wgpu::BindGroupEntry {
-                            binding: 2,
-                            resource: wgpu::BindingResource::Sampler(if q.exact { &self.nearest } else { &self.sampler }),
-                        },
-                    ],
-                });
-                pass.set_bind_group(0, &group, &[]);
-                pass.draw(first_vertex..first_vertex + 6, 0..1);
-                first_vertex += 6;
-            }
+        passes.push(QuadPass { target: &frame.view, clear: frame_clear, quads: frame_quads });
+
+        let previous = self.last_drawn.as_ref().filter(|d| plain && d.slot != slot);
+        let repaint = previous.and_then(|d| {
+            let boxes = damage::between(d, size, self.background, &layers, redrawn)?;
+            let previous = self.in_flight.target(d.slot)?;
+            Some(Repaint { previous: &previous.texture, current: &frame.texture, boxes, quad_boxes, clear_texel: &self.clear_texel.view })
+        });
+        let repainted = repaint.as_ref().map(|r| r.boxes.iter().map(PixelBox::area).sum());
+        if repaint.is_some() {
+            let texel = self.background.map_or([0, 0, 0, 0], |[r, g, b]| [r, g, b, 255]);
+            self.renderer.gpu().queue.write_texture(
+                self.clear_texel.texture.as_image_copy(),
+                &texel,
+                wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(4), rows_per_image: Some(1) },
+                wgpu::Extent3d { width: 1, height: 1, depth_or_array_layers: 1 },
+            );
         }
+        let gpu = self.renderer.gpu();
+        let recorder = QuadRecorder {
+            device: &gpu.device,
+            queue: &gpu.queue,
+            pipelines: &self.pipelines,
+            layout: &self.layout,
+            sampler: &self.sampler,
+            nearest: &self.nearest,
+            white: &self.white.view,
+        };
+        recorder.record(encoder, &passes, size, repaint);
+        (plain.then_some(damage::Drawn { slot, size, background: self.background, layers }), repainted)
     }
 }
 
@@ -439,6 +437,10 @@ const MASKS: [&str; 2] = ["mask0", "mask1"];
 
 fn is_plain(view: &SceneView) -> bool {
     view.transform == Affine::IDENTITY && view.opacity >= 1.0 && view.clip.is_none()
+}
+
+fn layer_key(l: &LayerPlan) -> LayerKey {
+    (l.id.clone(), l.version, l.transform, l.opacity.to_bits(), l.crop)
 }
 
 fn count_layers(plan: &FramePlan) -> usize {
@@ -453,7 +455,7 @@ fn plan_key(plan: &FramePlan, width: u32, height: u32, background: Option<[u8; 3
             .scenes
             .iter()
             .map(|s| {
-                let layers = s.layers.iter().map(|l| (l.id.clone(), l.version, l.transform, l.opacity.to_bits(), l.crop)).collect();
+                let layers = s.layers.iter().map(layer_key).collect();
                 (s.view.clone(), layers)
             })
             .collect(),

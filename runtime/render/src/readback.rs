@@ -56,17 +56,38 @@ pub fn padded_row(width: u32) -> u32 {
     (width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT
 }
 
+/// Frames of at least this many bytes are converted on several threads.
+const PARALLEL_BYTES: usize = 1 << 20;
+
 /// A mapped copy (`padded_row` bytes per row, premultiplied) as tightly packed
 /// straight-alpha RGBA8, `width * 4` bytes per row. Each row is converted right
-/// after it is copied, while it is still in cache.
+/// after it is copied, while it is still in cache; a large frame is split into bands
+/// converted in parallel (the GPU is idle while a frame is read back, so on a CPU
+/// renderer its cores are free).
 pub fn straight_rows(mapped: &[u8], padded_row: u32, width: u32, height: u32) -> Vec<u8> {
     let row = (width * 4) as usize;
-    let mut pixels = Vec::with_capacity(row * height as usize);
-    for padded in mapped.chunks(padded_row as usize).take(height as usize) {
-        let start = pixels.len();
-        pixels.extend_from_slice(padded.get(..row).unwrap_or_default());
-        unpremultiply(&mut pixels[start..]);
+    let (padded_row, height) = (padded_row as usize, height as usize);
+    let mut pixels = vec![0u8; row * height];
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    let convert = |rows: &[u8], out: &mut [u8]| {
+        for (padded, dst) in rows.chunks(padded_row).zip(out.chunks_exact_mut(row)) {
+            if let Some(src) = padded.get(..row) {
+                dst.copy_from_slice(src);
+                unpremultiply(dst);
+            }
+        }
+    };
+    if threads < 2 || pixels.len() < PARALLEL_BYTES || row == 0 {
+        convert(mapped, &mut pixels);
+        return pixels;
     }
+    let band = height.div_ceil(threads);
+    std::thread::scope(|scope| {
+        for (i, out) in pixels.chunks_mut(band * row).enumerate() {
+            let rows = mapped.get(i * band * padded_row..).unwrap_or_default();
+            scope.spawn(move || convert(rows, out));
+        }
+    });
     pixels
 }
 
@@ -185,5 +206,14 @@ mod tests {
         assert_eq!(straight_rows(&mapped, 256, 2, 2), vec![255; 16]);
         let tight: Vec<u8> = (0..64).collect();
         assert_eq!(packed_rows(&tight, 64, 16, 1), tight);
+    }
+
+    #[test]
+    fn a_large_frame_converted_in_bands_matches_row_by_row() {
+        // 700×500, rows padded to 2816 bytes: past the parallel threshold, uneven bands.
+        let (width, height, padded) = (700u32, 500u32, 2816usize);
+        let mapped: Vec<u8> = (0..padded * height as usize).map(|i| (i * 7 % 251) as u8).collect();
+        let expected: Vec<u8> = mapped.chunks(padded).flat_map(|r| slow(&r[..700 * 4])).collect();
+        assert_eq!(straight_rows(&mapped, padded as u32, width, height), expected);
     }
 }

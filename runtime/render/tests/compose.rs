@@ -163,6 +163,49 @@ fn unchanged_layers_are_not_redrawn_and_an_unchanged_plan_reuses_the_frame() {
     assert_px(&f, 110, 10, [0, 0, 255, 255]);
 }
 
+/// Frames where one layer changes at a time are repainted on a copy of the frame
+/// before; each must equal the same plan composited whole by a fresh compositor.
+#[test]
+fn a_repainted_frame_equals_the_frame_composited_whole() {
+    let (w, h) = (320, 180);
+    let mut reference = Renderer::new().and_then(Compositor::new).unwrap();
+    let mut c = compositor();
+    let mut layers = vec![
+        LayerPlan::full("back", ops(vec![fill(rect(0.0, 120.0, 320.0, 60.0), 0.1, 0.2, 0.6, 0.9)]), 1),
+        LayerPlan::full("square", ops(vec![fill(rect(20.0, 20.0, 60.0, 60.0), 1.0, 0.0, 0.0, 0.7)]), 1),
+        LayerPlan::full("overlap", ops(vec![fill(rect(60.0, 40.0, 80.0, 100.0), 0.0, 1.0, 0.0, 0.5)]), 1),
+        LayerPlan::full("far", ops(vec![fill(rect(250.0, 10.0, 40.0, 40.0), 1.0, 1.0, 1.0, 1.0)]), 1),
+    ];
+    let frame_plan = |layers: &[LayerPlan]| FramePlan { frame: FrameInfo::at(0, w, h, 30, 1), scenes: vec![scene("s", SceneView::IDENTITY, layers.to_vec())], overlay: Arc::new(vec![]) };
+    type Step = Box<dyn Fn(&mut Vec<LayerPlan>)>;
+    let steps: Vec<Step> = vec![
+        Box::new(|_| {}),
+        // Moved by a fraction of a pixel: filtered, not exact.
+        Box::new(|l| l[1].transform = Affine { e: 30.5, f: 3.25, ..Affine::IDENTITY }),
+        Box::new(|l| {
+            l[2].ops = ops(vec![fill(rect(70.0, 30.0, 90.0, 90.0), 0.0, 0.0, 1.0, 0.6)]);
+            l[2].version = 2;
+        }),
+        Box::new(|l| l[3].opacity = 0.4),
+        Box::new(|l| l[1].crop = Some(Rect { x: 20.0, y: 20.0, width: 30.0, height: 60.0 })),
+        Box::new(|l| l[3].opacity = 0.0),
+    ];
+    let mut repainted = 0;
+    for (n, step) in steps.iter().enumerate() {
+        step(&mut layers);
+        let p = frame_plan(&layers);
+        let got = c.compose(&p, w, h).unwrap();
+        repainted += usize::from(c.stats().repainted_pixels.is_some());
+        // A frame of no layers first, so the reference cannot repaint.
+        reference.compose(&frame_plan(&[]), w, h).unwrap();
+        let whole = reference.compose(&p, w, h).unwrap();
+        assert_eq!(reference.stats().repainted_pixels, None);
+        let differing = got.pixels.chunks_exact(4).zip(whole.pixels.chunks_exact(4)).filter(|(a, b)| a != b).count();
+        assert_eq!(differing, 0, "step {n}: {differing} pixels differ from the frame composited whole");
+    }
+    assert!(repainted >= 4, "only {repainted} of {} frames were repainted", steps.len());
+}
+
 #[test]
 fn a_frame_with_no_scenes_is_transparent_and_bad_sizes_are_errors() {
     let mut c = compositor();

@@ -65,8 +65,8 @@ impl InFlight {
     }
 
     /// The frame target of slot `index`.
-    pub fn target(&self, index: usize) -> Option<&wgpu::TextureView> {
-        self.slots.get(index)?.as_ref().map(|s| &s.target.view)
+    pub fn target(&self, index: usize) -> Option<&Surface> {
+        self.slots.get(index)?.as_ref().map(|s| &s.target)
     }
 
     /// Records the copy of slot `index`'s target into its readback buffer.

@@ -56,13 +56,15 @@ pub(super) enum QuadShader {
     Plain,
     /// Whole-pixel placement, no mask: texels fetched, not filtered.
     Exact,
+    /// Filtered source written as it is, no blending (fills a repainted box).
+    Replace,
 }
 
 impl QuadShader {
     fn entry_point(self) -> &'static str {
         match self {
             QuadShader::Masked => "fs_masked",
-            QuadShader::Plain => "fs_plain",
+            QuadShader::Plain | QuadShader::Replace => "fs_plain",
             QuadShader::Exact => "fs_exact",
         }
     }
@@ -160,7 +162,7 @@ fn build_pipeline(device: &wgpu::Device, layout: &wgpu::BindGroupLayout, shader:
             compilation_options: wgpu::PipelineCompilationOptions::default(),
             targets: &[Some(wgpu::ColorTargetState {
                 format: COLOR_FORMAT,
-                blend: Some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING),
+                blend: (shader != QuadShader::Replace).then_some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING),
                 write_mask: wgpu::ColorWrites::ALL,
             })],
         }),
@@ -174,6 +176,7 @@ pub(super) struct QuadPipelines {
     masked: wgpu::RenderPipeline,
     plain: wgpu::RenderPipeline,
     exact: wgpu::RenderPipeline,
+    replace: wgpu::RenderPipeline,
 }
 
 impl QuadPipelines {
@@ -182,6 +185,7 @@ impl QuadPipelines {
             masked: build_pipeline(device, layout, QuadShader::Masked),
             plain: build_pipeline(device, layout, QuadShader::Plain),
             exact: build_pipeline(device, layout, QuadShader::Exact),
+            replace: build_pipeline(device, layout, QuadShader::Replace),
         }
     }
 
@@ -190,6 +194,7 @@ impl QuadPipelines {
             QuadShader::Masked => &self.masked,
             QuadShader::Plain => &self.plain,
             QuadShader::Exact => &self.exact,
+            QuadShader::Replace => &self.replace,
         }
     }
 }
