@@ -138,7 +138,9 @@ fn print_rows(rows: &[Row], plan: Plan) {
     println!("   tessellate     = text layout + flatten (lyon tessellation) of the layers compose re-rasterizes, repeated out of");
     println!("                    line on a cache of the same kind; 0 for layers the damage tracking reuses");
     println!("   readback       = Renderer::read_back_texture of a same-size texture holding the frame, GPU otherwise idle");
-    println!("                    (copy + map + un-premultiply); 0 on a frame compose returns unchanged");
+    println!("                    (copy + map + un-premultiply) of the whole frame; 0 on a frame compose returns unchanged.");
+    println!("                    A repainted frame (few layers changed) reads back only its repainted rows: there readback");
+    println!("                    is an upper bound and draw+composite a lower bound; their sum and total are measured");
     println!("   draw+composite = compose − tessellate − readback, per frame: recording, submitting and executing (lavapipe) the");
     println!("                    layer and composite passes; a reused frame shares the previous frame's pixels");
     println!("   total          = tick + compose (each percentile is taken per column, so columns do not add up exactly)");

@@ -238,14 +238,17 @@ impl Compositor {
             self.ensure_scratch(name, width, height);
         }
         let (drawn, repainted) = self.composite(&mut encoder, plan, (width, height), slot, &redrawn);
-        (self.last_drawn, self.stats.repainted_pixels) = (drawn, repainted);
-        self.in_flight.record_copy(&mut encoder, slot);
+        self.last_drawn = drawn;
+        self.stats.repainted_pixels = repainted.as_ref().map(|boxes| boxes.iter().map(PixelBox::area).sum());
+        // A repainted frame is read back only where it was repainted.
+        let rows = repainted.map(|boxes| damage::row_bands(&boxes));
+        self.in_flight.record_copy(&mut encoder, slot, rows.as_deref());
         self.renderer.end_frame();
         self.renderer.gpu().queue.submit([encoder.finish()]);
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(RenderError::Gpu(e.to_string()));
         }
-        self.in_flight.start_map(slot, self.stats.ops_drawn, self.stats.triangles, self.background.is_some());
+        self.in_flight.start_map(slot, self.stats.ops_drawn, self.stats.triangles, self.background.is_some(), rows);
         self.last_key = Some(key);
         Ok(())
     }
@@ -260,9 +263,19 @@ impl Compositor {
         let Some(pending) = self.in_flight.queue.pop_front() else { return Ok(None) };
         let frame = match pending {
             in_flight::Pending::Same => self.last_frame.clone().ok_or_else(|| RenderError::Readback("no earlier frame to repeat".into()))?,
-            in_flight::Pending::Drawn { slot, mapped, drawn, triangles, opaque } => {
-                let (width, height, pixels) = self.in_flight.read(&self.renderer.gpu().device, slot, &mapped, opaque)?;
-                let frame = Frame { width, height, pixels: pixels.into(), stats: RenderStats { drawn, triangles, ..RenderStats::default() } };
+            in_flight::Pending::Drawn(drawn) => {
+                let previous = self.last_frame.as_ref().map(|f| &f.pixels[..]);
+                let read = self.in_flight.read(&self.renderer.gpu().device, &drawn, previous);
+                let (width, height, pixels) = match read {
+                    Ok(read) => read,
+                    Err(e) => {
+                        // Later frames must not be built on pixels that never arrived.
+                        (self.last_frame, self.last_drawn) = (None, None);
+                        return Err(e);
+                    }
+                };
+                let stats = RenderStats { drawn: drawn.drawn, triangles: drawn.triangles, ..RenderStats::default() };
+                let frame = Frame { width, height, pixels: pixels.into(), stats };
                 self.last_frame = Some(frame.clone());
                 frame
             }
@@ -337,8 +350,8 @@ impl Compositor {
     /// Records the composite passes: isolated scenes into their scene textures, then
     /// everything onto the frame in `slot`. A frame of plain scenes that differs from
     /// the frame before in a few boxes only is repainted there on a copy of it.
-    /// Returns what a later frame compares against, and the pixels repainted.
-    fn composite(&self, encoder: &mut wgpu::CommandEncoder, plan: &FramePlan, size: (u32, u32), slot: usize, redrawn: &[String]) -> (Option<damage::Drawn>, Option<u64>) {
+    /// Returns what a later frame compares against, and the boxes repainted.
+    fn composite(&self, encoder: &mut wgpu::CommandEncoder, plan: &FramePlan, size: (u32, u32), slot: usize, redrawn: &[String]) -> (Option<damage::Drawn>, Option<Vec<PixelBox>>) {
         let (width, height) = size;
         let fsize = (width as f32, height as f32);
         let Some(frame) = self.in_flight.target(slot) else { return (None, None) };
@@ -405,7 +418,7 @@ impl Compositor {
             let previous = self.in_flight.target(d.slot)?;
             Some(Repaint { previous: &previous.texture, current: &frame.texture, boxes, quad_boxes, clear_texel: &self.clear_texel.view })
         });
-        let repainted = repaint.as_ref().map(|r| r.boxes.iter().map(PixelBox::area).sum());
+        let repainted = repaint.as_ref().map(|r| r.boxes.clone());
         if repaint.is_some() {
             let texel = self.background.map_or([0, 0, 0, 0], |[r, g, b]| [r, g, b, 255]);
             self.renderer.gpu().queue.write_texture(

@@ -91,6 +91,20 @@ pub(super) fn between(previous: &Drawn, size: (u32, u32), background: Option<[u8
     ((damaged as f64) <= frame as f64 * MAX_DAMAGED_SHARE).then_some(boxes)
 }
 
+/// The rows `boxes` cover, as sorted bands `y0..y1` that neither overlap nor touch.
+pub(super) fn row_bands(boxes: &[PixelBox]) -> Vec<(u32, u32)> {
+    let mut bands: Vec<(u32, u32)> = boxes.iter().map(|b| (b.y0, b.y1)).collect();
+    bands.sort_unstable();
+    let mut merged: Vec<(u32, u32)> = Vec::with_capacity(bands.len());
+    for (y0, y1) in bands {
+        match merged.last_mut() {
+            Some(last) if y0 <= last.1 => last.1 = last.1.max(y1),
+            _ => merged.push((y0, y1)),
+        }
+    }
+    merged
+}
+
 /// Overlapping boxes merged until none overlap; more than [`MAX_BOXES`] become one.
 fn merge(mut boxes: Vec<PixelBox>) -> Vec<PixelBox> {
     let mut merged = true;
@@ -161,6 +175,13 @@ mod tests {
         assert!(m.contains(&PixelBox { x0: 0, y0: 0, x1: 20, y1: 20 }));
         let many: Vec<PixelBox> = (0..10).map(|i| PixelBox { x0: i * 20, y0: 0, x1: i * 20 + 10, y1: 10 }).collect();
         assert_eq!(merge(many), vec![PixelBox { x0: 0, y0: 0, x1: 190, y1: 10 }]);
+    }
+
+    #[test]
+    fn row_bands_merge_overlapping_and_touching_rows() {
+        let boxes = [PixelBox { x0: 0, y0: 50, x1: 10, y1: 60 }, PixelBox { x0: 20, y0: 0, x1: 30, y1: 10 }, PixelBox { x0: 40, y0: 55, x1: 50, y1: 70 }, PixelBox { x0: 0, y0: 10, x1: 5, y1: 12 }];
+        assert_eq!(row_bands(&boxes), vec![(0, 12), (50, 70)]);
+        assert_eq!(row_bands(&[]), vec![]);
     }
 
     #[test]

@@ -23,11 +23,22 @@ struct Slot {
 
 /// A submitted frame waiting to be received.
 pub(super) enum Pending {
-    /// Drawn into slot `slot`; its copy is mapped when received.
-    /// `opaque`: composited over an opaque background, read back without un-premultiplying.
-    Drawn { slot: usize, mapped: mpsc::Receiver<Result<(), wgpu::BufferAsyncError>>, drawn: usize, triangles: usize, opaque: bool },
+    Drawn(DrawnFrame),
     /// Same pixels as the frame before it (the plan did not change).
     Same,
+}
+
+/// A frame drawn into a slot, its copy being mapped.
+pub(super) struct DrawnFrame {
+    pub slot: usize,
+    mapped: mpsc::Receiver<Result<(), wgpu::BufferAsyncError>>,
+    pub drawn: usize,
+    pub triangles: usize,
+    /// Composited over an opaque background: read back without un-premultiplying.
+    pub opaque: bool,
+    /// For a repainted frame, the row bands copied back (the other rows are the
+    /// previous frame's); `None`: every row.
+    pub rows: Option<Vec<(u32, u32)>>,
 }
 
 #[derive(Default)]
@@ -41,7 +52,7 @@ impl InFlight {
     /// The slot the next frame is drawn into, its target made (or remade) at `width`×`height`.
     /// `None` when every slot still holds a frame not yet received.
     pub fn next_slot(&mut self, device: &wgpu::Device, width: u32, height: u32) -> Option<usize> {
-        let drawn = self.queue.iter().filter(|p| matches!(p, Pending::Drawn { .. })).count();
+        let drawn = self.queue.iter().filter(|p| matches!(p, Pending::Drawn(_))).count();
         if drawn >= MAX_IN_FLIGHT {
             return None;
         }
@@ -69,38 +80,42 @@ impl InFlight {
         self.slots.get(index)?.as_ref().map(|s| &s.target)
     }
 
-    /// Records the copy of slot `index`'s target into its readback buffer.
-    pub fn record_copy(&self, encoder: &mut wgpu::CommandEncoder, index: usize) {
+    /// Records the copy of slot `index`'s target into its readback buffer: every row,
+    /// or only the bands `rows` (each at the offset it has in a whole copy).
+    pub fn record_copy(&self, encoder: &mut wgpu::CommandEncoder, index: usize, rows: Option<&[(u32, u32)]>) {
         let Some(Some(s)) = self.slots.get(index) else { return };
-        encoder.copy_texture_to_buffer(
-            s.target.texture.as_image_copy(),
-            wgpu::TexelCopyBufferInfo {
-                buffer: &s.buffer,
-                layout: wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(s.padded_row), rows_per_image: Some(s.size.1) },
-            },
-            wgpu::Extent3d { width: s.size.0, height: s.size.1, depth_or_array_layers: 1 },
-        );
+        let whole = [(0, s.size.1)];
+        for &(y0, y1) in rows.unwrap_or(&whole) {
+            let y1 = y1.min(s.size.1);
+            if y0 >= y1 {
+                continue;
+            }
+            encoder.copy_texture_to_buffer(
+                wgpu::TexelCopyTextureInfo { texture: &s.target.texture, mip_level: 0, origin: wgpu::Origin3d { x: 0, y: y0, z: 0 }, aspect: wgpu::TextureAspect::All },
+                wgpu::TexelCopyBufferInfo {
+                    buffer: &s.buffer,
+                    layout: wgpu::TexelCopyBufferLayout { offset: u64::from(y0) * u64::from(s.padded_row), bytes_per_row: Some(s.padded_row), rows_per_image: Some(y1 - y0) },
+                },
+                wgpu::Extent3d { width: s.size.0, height: y1 - y0, depth_or_array_layers: 1 },
+            );
+        }
     }
 
     /// After the submit: asks for slot `index`'s buffer to be mapped once the copy ran.
-    pub fn start_map(&mut self, index: usize, drawn: usize, triangles: usize, opaque: bool) {
+    pub fn start_map(&mut self, index: usize, drawn: usize, triangles: usize, opaque: bool, rows: Option<Vec<(u32, u32)>>) {
         let Some(Some(s)) = self.slots.get(index) else { return };
         let (tx, rx) = mpsc::sync_channel(1);
         s.buffer.slice(..).map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
         });
-        self.queue.push_back(Pending::Drawn { slot: index, mapped: rx, drawn, triangles, opaque });
+        self.queue.push_back(Pending::Drawn(DrawnFrame { slot: index, mapped: rx, drawn, triangles, opaque, rows }));
     }
 
-    /// Waits for slot `index`'s copy and returns its pixels as straight-alpha RGBA8
-    /// (`opaque`: as they are, every alpha being 255).
-    pub fn read(
-        &self,
-        device: &wgpu::Device,
-        index: usize,
-        mapped: &mpsc::Receiver<Result<(), wgpu::BufferAsyncError>>,
-        opaque: bool,
-    ) -> Result<(u32, u32, Vec<u8>), RenderError> {
+    /// Waits for `frame`'s copy and returns its pixels as straight-alpha RGBA8
+    /// (opaque frames as they are, every alpha being 255). A frame copied back in row
+    /// bands starts from `previous`, the frame before it.
+    pub fn read(&self, device: &wgpu::Device, frame: &DrawnFrame, previous: Option<&[u8]>) -> Result<(u32, u32, Vec<u8>), RenderError> {
+        let (index, mapped, opaque) = (frame.slot, &frame.mapped, frame.opaque);
         let Some(Some(s)) = self.slots.get(index) else {
             return Err(RenderError::Readback("frame slot vanished".into()));
         };
@@ -117,11 +132,34 @@ impl InFlight {
         let result = result.ok_or_else(|| RenderError::Readback("the frame copy was not mapped after the GPU finished".into()))?;
         result.map_err(|e| RenderError::Readback(e.to_string()))?;
         let (width, height) = s.size;
+        let convert = |mapped: &[u8], rows: u32| if opaque { packed_rows(mapped, s.padded_row, width, rows) } else { straight_rows(mapped, s.padded_row, width, rows) };
         let pixels = {
             let view = s.buffer.slice(..).get_mapped_range().map_err(|e| RenderError::Readback(e.to_string()))?;
-            if opaque { packed_rows(&view, s.padded_row, width, height) } else { straight_rows(&view, s.padded_row, width, height) }
+            match &frame.rows {
+                None => Ok(convert(&view, height)),
+                Some(bands) => match previous.filter(|p| p.len() == (width * height * 4) as usize) {
+                    None => Err(RenderError::Readback("the frame before a repainted frame was not received".into())),
+                    Some(previous) => {
+                        let mut pixels = previous.to_vec();
+                        let row = (width * 4) as usize;
+                        for &(y0, y1) in bands {
+                            let y1 = y1.min(height);
+                            let from = y0 as usize * s.padded_row as usize;
+                            if y0 >= y1 || from >= view.len() {
+                                continue;
+                            }
+                            let band = convert(&view[from..], y1 - y0);
+                            if let Some(dst) = pixels.get_mut(y0 as usize * row..y1 as usize * row) {
+                                dst.copy_from_slice(&band);
+                            }
+                        }
+                        Ok(pixels)
+                    }
+                },
+            }
         };
         s.buffer.unmap();
+        let pixels = pixels?;
         Ok((width, height, pixels))
     }
 }
