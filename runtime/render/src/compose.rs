@@ -75,6 +75,8 @@ struct CachedLayer {
     version: u64,
     ops: Arc<Vec<DrawOp>>,
     size: (u32, u32),
+    /// What its images showed (see [`Renderer::image_state`]).
+    images: Vec<Option<(u64, usize)>>,
 }
 
 /// A texture holding canvas pixels from `origin` on.
@@ -93,6 +95,8 @@ struct PlanKey {
     background: Option<[u8; 3]>,
     scenes: Vec<(SceneView, Vec<LayerKey>)>,
     overlay: Arc<Vec<DrawOp>>,
+    /// What the images of every layer and the overlay show (animations, late arrivals).
+    images: Vec<Vec<Option<(u64, usize)>>>,
 }
 
 /// Composites frame plans; owns the renderer, per-layer textures and the last frame.
@@ -202,7 +206,8 @@ impl Compositor {
         if width == 0 || height == 0 || width > max || height > max {
             return Err(RenderError::BadSize { width, height, max });
         }
-        let key = plan_key(plan, width, height, self.background);
+        self.renderer.set_time(Duration::from_secs_f64(plan.frame.time.max(0.0)));
+        let key = plan_key(plan, width, height, self.background, &self.renderer);
         if self.last_key.as_ref() == Some(&key) {
             self.stats = ComposeStats { frame_reused: true, layers_reused: count_layers(plan), ..ComposeStats::default() };
             self.in_flight.queue.push_back(in_flight::Pending::Same);
@@ -214,7 +219,6 @@ impl Compositor {
             .next_slot(&device, width, height)
             .ok_or_else(|| RenderError::Readback(format!("{MAX_IN_FLIGHT} frames are already in flight: receive one before submitting more")))?;
         self.stats = ComposeStats::default();
-        self.renderer.set_time(Duration::from_secs_f64(plan.frame.time.max(0.0)));
         self.layers.retain(|id, _| plan.scenes.iter().any(|s| s.layers.iter().any(|l| &l.id == id)));
 
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
@@ -284,19 +288,21 @@ impl Compositor {
     }
 
     /// Draws a layer into its cached texture unless the cache already holds this
-    /// version; true when it drew.
+    /// version with its images showing what they show now; true when it drew.
     fn rasterize_layer(&mut self, encoder: &mut wgpu::CommandEncoder, layer: &LayerPlan, width: u32, height: u32) -> Result<bool, RenderError> {
+        let images = self.renderer.image_state(&layer.ops);
         if let Some(c) = self.layers.get(&layer.id)
             && c.version == layer.version
             && c.size == (width, height)
             && Arc::ptr_eq(&c.ops, &layer.ops)
+            && c.images == images
         {
             self.stats.layers_reused += 1;
             return Ok(false);
         }
         let old = self.layers.remove(&layer.id).and_then(|c| c.surface);
         let ink = bounds::laid_out_bounds(&layer.ops, self.renderer.text_engine()).to_frame_rect(width, height);
-        let mut cached = CachedLayer { surface: None, origin: (0.0, 0.0), ink, version: layer.version, ops: layer.ops.clone(), size: (width, height) };
+        let mut cached = CachedLayer { surface: None, origin: (0.0, 0.0), ink, version: layer.version, ops: layer.ops.clone(), size: (width, height), images };
         if let Some(ink) = ink {
             let size = (bucket(ink.width, width), bucket(ink.height, height));
             let surface = match old {
@@ -460,7 +466,8 @@ fn count_layers(plan: &FramePlan) -> usize {
     plan.scenes.iter().map(|s| s.layers.len()).sum()
 }
 
-fn plan_key(plan: &FramePlan, width: u32, height: u32, background: Option<[u8; 3]>) -> PlanKey {
+fn plan_key(plan: &FramePlan, width: u32, height: u32, background: Option<[u8; 3]>, renderer: &Renderer) -> PlanKey {
+    let lists = plan.scenes.iter().flat_map(|s| s.layers.iter().map(|l| &l.ops[..])).chain([&plan.overlay[..]]);
     PlanKey {
         size: (width, height),
         background,
@@ -473,6 +480,7 @@ fn plan_key(plan: &FramePlan, width: u32, height: u32, background: Option<[u8; 3
             })
             .collect(),
         overlay: plan.overlay.clone(),
+        images: lists.map(|ops| renderer.image_state(ops)).collect(),
     }
 }
 

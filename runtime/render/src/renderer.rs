@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use showrunner_assets::AssetStore;
-use showrunner_core::DrawOp;
+use showrunner_core::{DrawOp, Fill, Paint, Stroke, TextRun};
 use showrunner_text::TextEngine;
 
 use crate::flatten::{Skipped, flatten};
@@ -156,6 +156,26 @@ impl Renderer {
     /// animations loop). Zero (frame 0) until set.
     pub fn set_time(&mut self, time: Duration) {
         self.time = time;
+    }
+
+    /// What the images `ops` use show at the current time: per image reference, its
+    /// content and the animation frame showing, or `None` while it is missing (not
+    /// loaded or still decoding). A list drawn before is drawn again when this changes:
+    /// an animated GIF advances and an image that finished loading appears, even when
+    /// the list itself did not change.
+    pub fn image_state(&self, ops: &[DrawOp]) -> Vec<Option<(u64, usize)>> {
+        let Some(store) = &self.assets else { return Vec::new() };
+        let mut state = Vec::new();
+        let mut look = |name: &str| state.push(store.get(name).map(|image| (image.hash.id(), crate::images::frame_index(&image, self.time))));
+        for op in ops {
+            match op {
+                DrawOp::Image(image) => look(&image.asset),
+                DrawOp::Fill(Fill { paint: Paint::Image(fill), .. }) | DrawOp::Stroke(Stroke { paint: Paint::Image(fill), .. }) => look(&fill.asset),
+                DrawOp::Text(TextRun { paint: Paint::Image(fill), .. }) => look(&fill.asset),
+                _ => {}
+            }
+        }
+        state
     }
 
     /// Sets the byte budget of uploaded image textures (default 512 MiB); least

@@ -6,13 +6,13 @@
 
 mod common;
 
-use std::sync::{MutexGuard, OnceLock};
+use std::sync::{Arc, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use common::*;
 use showrunner_assets::{AssetLimits, AssetStore, DecoderSettings};
 use showrunner_core::*;
-use showrunner_render::{Frame, Renderer};
+use showrunner_render::{Compositor, Frame, Renderer};
 
 /// An 8×8 PNG: red, green, blue and half-transparent white quadrants.
 pub fn quadrants_png() -> Vec<u8> {
@@ -98,6 +98,34 @@ fn images_upload_once_and_animations_show_the_frame_of_the_renderer_time() {
     assert_eq!(px(&draw(&mut r, &ops, 8, 8), 4, 4), [0, 0, 255, 255], "frame 1 at 150 ms");
     r.set_time(Duration::from_millis(250));
     assert_eq!(px(&draw(&mut r, &ops, 8, 8), 4, 4), [255, 0, 0, 255], "the animation loops");
+}
+
+/// Damage tracking must not freeze pictures: a layer whose list did not change is
+/// drawn again when its GIF moves to another frame or its image finishes loading.
+#[test]
+fn the_compositor_redraws_an_unchanged_layer_when_its_gif_advances_or_its_image_arrives() {
+    let mut renderer = Renderer::new().unwrap();
+    let store = AssetStore::new(AssetLimits::default(), DecoderSettings::default());
+    store.insert("blink", &blinking_gif()).unwrap();
+    renderer.set_assets(store.clone());
+    let mut c = Compositor::new(renderer).unwrap();
+    let mut ops = vec![image_op("blink", 0.0, 0.0, 8.0, 8.0, 1.0), image_op("late", 8.0, 0.0, 8.0, 8.0, 1.0)];
+    validate(&mut ops, &DrawListLimits::default()).unwrap();
+    let layer = LayerPlan::full("pictures", Arc::new(ops), 1);
+    let at = |n: u64| FramePlan {
+        frame: FrameInfo::at(n, 16, 8, 30, 1),
+        scenes: vec![ScenePlan { name: "s".into(), view: SceneView::IDENTITY, layers: vec![layer.clone()] }],
+        overlay: Arc::new(vec![]),
+    };
+    let first = c.compose(&at(0), 16, 8).unwrap();
+    assert_eq!(px(&first, 4, 4), [255, 0, 0, 255], "the GIF's first frame");
+    assert_eq!(px(&first, 12, 4), [0, 0, 0, 0], "the late image is not there yet");
+    // Frame 4 at 30 fps is 133 ms in: the GIF's second frame.
+    let later = c.compose(&at(4), 16, 8).unwrap();
+    assert_eq!(px(&later, 4, 4), [0, 0, 255, 255], "the GIF advanced");
+    store.insert("late", &quadrants_png()).unwrap();
+    let arrived = c.compose(&at(4), 16, 8).unwrap();
+    assert_eq!(px(&arrived, 9, 1), [255, 0, 0, 255], "the late image appears once loaded");
 }
 
 #[test]
