@@ -110,7 +110,7 @@ pub struct Compositor {
     /// 1×1, rewritten before a repaint: what a repainted box is filled with.
     clear_texel: Surface,
     layers: HashMap<String, CachedLayer>,
-    /// Scratch surfaces by role ("scene0", "mask0", "overlay"), kept across frames.
+    /// Scratch surfaces by role ("scene0", "mask0"), kept across frames.
     scratch: HashMap<&'static str, (Surface, (u32, u32))>,
     /// The plan last submitted: an equal plan reuses its pixels.
     last_key: Option<PlanKey>,
@@ -219,7 +219,7 @@ impl Compositor {
             .next_slot(&device, width, height)
             .ok_or_else(|| RenderError::Readback(format!("{MAX_IN_FLIGHT} frames are already in flight: receive one before submitting more")))?;
         self.stats = ComposeStats::default();
-        self.layers.retain(|id, _| plan.scenes.iter().any(|s| s.layers.iter().any(|l| &l.id == id)));
+        self.layers.retain(|id, _| id == OVERLAY || plan.scenes.iter().any(|s| s.layers.iter().any(|l| &l.id == id)));
 
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("compose") });
@@ -230,13 +230,17 @@ impl Compositor {
             }
         }
         for (i, scene) in plan.scenes.iter().enumerate() {
-            if let Some(clip) = &scene.view.clip {
+            // A rectangle clip cuts the scene's quad instead (see `rect_scene_quad`).
+            if let Some(clip) = scene.view.clip.as_ref().filter(|_| rect_scene_quad(&scene.view, (width, height)).is_none()) {
                 let mask = [DrawOp::Fill(Fill { path: clip.clone(), paint: Paint::Solid(Color { r: 1.0, g: 1.0, b: 1.0, a: 1.0 }), rule: FillRule::NonZero })];
                 self.draw_scratch(&mut encoder, MASKS[i % MASKS.len()], &mask, width, height)?;
             }
         }
+        // The overlay is rasterized like a layer (only its ink box; kept while the
+        // transition hands over the same list).
+        let overlay = overlay_layer(plan);
         if !plan.overlay.is_empty() {
-            self.draw_scratch(&mut encoder, "overlay", &plan.overlay, width, height)?;
+            self.rasterize_layer(&mut encoder, &overlay, width, height)?;
         }
         for name in SCENES.iter().take(plan.scenes.len()) {
             self.ensure_scratch(name, width, height);
@@ -395,22 +399,24 @@ impl Compositor {
             };
             let quads = scene.layers.iter().filter_map(|l| layer_quad_of(l, Affine::IDENTITY)).collect();
             passes.push(QuadPass { target: &scene_surface.view, clear: wgpu::Color::TRANSPARENT, quads });
-            let mask = scene.view.clip.as_ref().map(|_| self.scratch.get(MASKS[i % MASKS.len()]).map_or(&self.white.view, |(s, _)| &s.view));
-            frame_quads.push(Quad {
-                source: &scene_surface.view,
-                mask,
-                exact: is_exact(&scene.view.transform),
-                corners: rect_corners(Rect { x: 0.0, y: 0.0, width: fsize.0, height: fsize.1 }, scene.view.transform),
-                uv: [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]],
-                opacity: scene.view.opacity.clamp(0.0, 1.0),
-            });
+            let opacity = scene.view.opacity.clamp(0.0, 1.0);
+            let exact = is_exact(&scene.view.transform);
+            match rect_scene_quad(&scene.view, size) {
+                Some(Some((corners, uv))) => frame_quads.push(Quad { source: &scene_surface.view, mask: None, exact, corners, uv, opacity }),
+                Some(None) => {}
+                None => {
+                    let mask = scene.view.clip.as_ref().map(|_| self.scratch.get(MASKS[i % MASKS.len()]).map_or(&self.white.view, |(s, _)| &s.view));
+                    let corners = rect_corners(Rect { x: 0.0, y: 0.0, width: fsize.0, height: fsize.1 }, scene.view.transform);
+                    frame_quads.push(Quad { source: &scene_surface.view, mask, exact, corners, uv: [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]], opacity });
+                }
+            }
         }
-        if let Some((overlay, _)) = self.scratch.get("overlay").filter(|_| !plan.overlay.is_empty())
-            && let Some(ink) = bounds::content_bounds(&plan.overlay).to_frame_rect(width, height)
+        if !plan.overlay.is_empty()
+            && let Some(cached) = self.layers.get(OVERLAY)
+            && let (Some((surface, tex)), Some(ink)) = (&cached.surface, cached.ink)
         {
-            let whole = LayerPlan::full("overlay", plan.overlay.clone(), 0);
-            let window = Window { view: &overlay.view, origin: (0.0, 0.0), texture_size: fsize };
-            frame_quads.extend(layer_quad(window, ink, &whole, Affine::IDENTITY));
+            let window = Window { view: &surface.view, origin: cached.origin, texture_size: (tex.0 as f32, tex.1 as f32) };
+            frame_quads.extend(layer_quad(window, ink, &overlay_layer(plan), Affine::IDENTITY));
         }
         let frame_clear = match self.background {
             Some([r, g, b]) => wgpu::Color { r: f64::from(r) / 255.0, g: f64::from(g) / 255.0, b: f64::from(b) / 255.0, a: 1.0 },
@@ -447,6 +453,37 @@ impl Compositor {
         recorder.record(encoder, &passes, size, repaint);
         (plain.then_some(damage::Drawn { slot, size, background: self.background, layers }), repainted)
     }
+}
+
+/// A scene view whose clip is a rectangle in frame space and whose transform keeps
+/// axes: the scene's quad cut to the clip, as corners and texture coordinates, so no
+/// clip mask is drawn (`Some(None)`: nothing of the scene is inside). `None` for any
+/// other view. The cut edge is not anti-aliased; a wipe's edge moves in whole pixels.
+fn rect_scene_quad(view: &SceneView, (width, height): (u32, u32)) -> Option<Option<([[f32; 2]; 4], [[f32; 2]; 4])>> {
+    let t = view.transform;
+    let clip = crate::rect_clip::device_rect(view.clip.as_ref()?, &Affine::IDENTITY)?;
+    if t.b != 0.0 || t.c != 0.0 || t.a == 0.0 || t.d == 0.0 {
+        return None;
+    }
+    let (w, h) = (width as f32, height as f32);
+    let placed = crate::rect_clip::ClipRect { x0: t.e.min(t.a * w + t.e), y0: t.f.min(t.d * h + t.f), x1: t.e.max(t.a * w + t.e), y1: t.f.max(t.d * h + t.f) };
+    let cut = placed.intersect(clip);
+    if cut.is_empty() {
+        return Some(None);
+    }
+    // Frame point → texture coordinate of the scene texture under `t`.
+    let uv = |x: f32, y: f32| [(x - t.e) / t.a / w, (y - t.f) / t.d / h];
+    let corners = [[cut.x0, cut.y0], [cut.x1, cut.y0], [cut.x1, cut.y1], [cut.x0, cut.y1]];
+    Some(Some((corners, corners.map(|[x, y]| uv(x, y)))))
+}
+
+/// The key the transition overlay's texture is kept under among the layers' (no
+/// layer id starts with a control character).
+const OVERLAY: &str = "\u{1}overlay";
+
+/// The transition overlay as a layer drawn above every scene.
+fn overlay_layer(plan: &FramePlan) -> LayerPlan {
+    LayerPlan::full(OVERLAY, plan.overlay.clone(), 0)
 }
 
 /// Scratch names for up to two isolated scenes and their clip masks (a transition

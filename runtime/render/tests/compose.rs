@@ -128,6 +128,31 @@ fn a_clipped_scene_shows_only_inside_its_clip_and_the_overlay_is_on_top() {
     assert_px(&f, 80, 45, [255, 255, 255, 255]);
 }
 
+/// A rectangle clip cuts the scene's quad (no mask); a circle clip goes through a mask.
+/// Both keep the inside only, also under a moved and scaled view.
+#[test]
+fn rectangle_and_path_clips_of_a_scene_both_keep_their_inside() {
+    let a = || LayerPlan::full("clip-b", ops(vec![fill(rect(0.0, 0.0, 160.0, 90.0), 0.0, 1.0, 0.0, 1.0)]), 1);
+    let moved = Affine { a: 0.5, d: 0.5, e: 40.0, f: 0.0, ..Affine::IDENTITY };
+    let rect_view = SceneView { clip: Some(rect(60.0, 10.0, 30.0, 30.0)), transform: moved, ..SceneView::IDENTITY };
+    let f = compositor().compose(&plan(vec![scene("s", rect_view, vec![a()])], vec![]), W, H).unwrap();
+    assert_px(&f, 75, 25, [0, 255, 0, 255]);
+    assert_px(&f, 55, 25, [0, 0, 0, 0]);
+    assert_px(&f, 75, 50, [0, 0, 0, 0]);
+    let mut disc = Path { verbs: vec![verb::MOVE], points: vec![100.0, 45.0] };
+    for k in 1..48 {
+        let a = k as f32 / 48.0 * std::f32::consts::TAU;
+        disc.verbs.push(verb::LINE);
+        disc.points.extend([80.0 + 20.0 * a.cos(), 45.0 + 20.0 * a.sin()]);
+    }
+    disc.verbs.push(verb::CLOSE);
+    let disc_view = SceneView { clip: Some(disc), ..SceneView::IDENTITY };
+    let f = compositor().compose(&plan(vec![scene("s", disc_view, vec![a()])], vec![]), W, H).unwrap();
+    assert_px(&f, 80, 45, [0, 255, 0, 255]);
+    assert_px(&f, 80 + 18, 45 + 18, [0, 0, 0, 0]);
+    assert_px(&f, 10, 10, [0, 0, 0, 0]);
+}
+
 #[test]
 fn a_pushed_scene_moves_with_its_view_transform() {
     let a = LayerPlan::full("push-a", ops(vec![fill(rect(0.0, 0.0, 20.0, 20.0), 0.0, 1.0, 1.0, 1.0)]), 1);

@@ -2,10 +2,9 @@
 //! composites the part of a layer's texture that can hold ink. Cheap (no
 //! tessellation, no shaping), never smaller than the real ink: curves are bounded by
 //! their control points, strokes grow by their miter reach, text by its laid-out
-//! glyph boxes (or, without a text engine, a generous box around its baseline), clips
-//! shrink the box of what they contain.
+//! glyph boxes, clips shrink the box of what they contain.
 
-use showrunner_core::{Affine, DrawOp, Path, Rect, TextAlign, TextRun};
+use showrunner_core::{Affine, DrawOp, Path, Rect, TextRun};
 use showrunner_text::TextEngine;
 
 use super::geometry::{apply, concat};
@@ -82,14 +81,9 @@ fn max_scale(t: &Affine) -> f32 {
 }
 
 /// The box that holds every pixel `ops` can touch, in frame pixels (before the
-/// layer's own transform), text estimated without laying it out. Unbalanced groups
-/// are tolerated.
-pub(crate) fn content_bounds(ops: &[DrawOp]) -> Bounds {
-    content_bounds_with(ops, &mut text_box)
-}
-
-/// [`content_bounds`] with text runs bounded by their laid-out glyphs: tighter, and
-/// the layouts land in `engine`'s cache for the draw that follows.
+/// layer's own transform), text runs bounded by their laid-out glyphs (the layouts
+/// land in `engine`'s cache for the draw that follows). Unbalanced groups are
+/// tolerated.
 pub(crate) fn laid_out_bounds(ops: &[DrawOp], engine: &mut TextEngine) -> Bounds {
     content_bounds_with(ops, &mut |run, t| {
         let layout = engine.layout(run, crate::resources::uniform_scale(t));
@@ -148,28 +142,15 @@ fn rect_box(r: &Rect) -> Bounds {
     Bounds { x0: r.x, y0: r.y, x1: r.x + r.width, y1: r.y + r.height }
 }
 
-/// A box sure to hold a run's glyphs: ascenders and descenders well past the usual
-/// font metrics, and a width of one em per character (or the run's max width).
-fn text_box(run: &TextRun, t: &Affine) -> Bounds {
-    let size = run.size.max(0.0);
-    let chars = run.text.chars().count() as f32;
-    let width = match run.max_width {
-        Some(w) => w.min(chars * size * 1.2) + size,
-        None => chars * size * 1.2 + size,
-    };
-    let (x0, x1) = match run.align {
-        TextAlign::Start => (run.x - size, run.x + width),
-        TextAlign::Center => (run.x - width * 0.5 - size, run.x + width * 0.5 + size),
-        TextAlign::End => (run.x - width, run.x + size),
-    };
-    Bounds { x0, y0: run.y - size * 1.6, x1, y1: run.y + size * 0.8 }.transformed(t)
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use showrunner_core::{Color, Fill, FillRule, Group, BlendMode, Paint, verb};
+    use showrunner_core::{BlendMode, Color, Fill, FillRule, Group, Paint, TextAlign, verb};
+
+    fn content_bounds(ops: &[DrawOp]) -> Bounds {
+        laid_out_bounds(ops, &mut TextEngine::new())
+    }
 
     fn rect(x: f32, y: f32, w: f32, h: f32) -> Path {
         Path { verbs: vec![verb::MOVE, verb::LINE, verb::LINE, verb::LINE, verb::CLOSE], points: vec![x, y, x + w, y, x + w, y + h, x, y + h] }
@@ -192,7 +173,7 @@ mod tests {
     }
 
     #[test]
-    fn laid_out_text_is_bounded_by_its_glyphs_inside_the_estimate() {
+    fn text_is_bounded_by_its_laid_out_glyphs() {
         let run = showrunner_core::TextRun {
             text: "Hi".into(),
             x: 100.0,
@@ -205,11 +186,9 @@ mod tests {
             max_width: None,
         };
         let ops = vec![push(Affine { e: 10.0, ..Affine::IDENTITY }, None), DrawOp::Text(run), DrawOp::Pop];
-        let estimate = content_bounds(&ops);
-        let laid_out = laid_out_bounds(&ops, &mut TextEngine::new());
-        assert!(!laid_out.is_empty());
-        assert!(laid_out.x0 >= estimate.x0 && laid_out.x1 <= estimate.x1 && laid_out.y0 >= estimate.y0 && laid_out.y1 <= estimate.y1, "{laid_out:?} outside {estimate:?}");
-        assert!(laid_out.x1 - laid_out.x0 < (estimate.x1 - estimate.x0) * 0.7, "{laid_out:?} is not tighter than {estimate:?}");
+        let laid_out = content_bounds(&ops);
+        // "Hi" at 40 px: two glyphs about 60 px wide together, cap height about 30 px.
+        assert!(laid_out.x1 - laid_out.x0 < 60.0 && laid_out.y1 - laid_out.y0 < 40.0, "{laid_out:?}");
         // The glyphs sit right of the run's x (plus the group's shift) and around its baseline.
         assert!(laid_out.x0 >= 105.0 && laid_out.x0 <= 115.0 && laid_out.y0 < 200.0 && laid_out.y1 > 195.0, "{laid_out:?}");
     }
