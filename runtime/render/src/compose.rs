@@ -459,7 +459,10 @@ impl Compositor {
 /// axes: the scene's quad cut to the clip, as corners and texture coordinates, so no
 /// clip mask is drawn (`Some(None)`: nothing of the scene is inside). `None` for any
 /// other view. The cut edge is not anti-aliased; a wipe's edge moves in whole pixels.
-fn rect_scene_quad(view: &SceneView, (width, height): (u32, u32)) -> Option<Option<([[f32; 2]; 4], [[f32; 2]; 4])>> {
+/// Corners and texture coordinates of a quad.
+type CornersUv = ([[f32; 2]; 4], [[f32; 2]; 4]);
+
+fn rect_scene_quad(view: &SceneView, (width, height): (u32, u32)) -> Option<Option<CornersUv>> {
     let t = view.transform;
     let clip = crate::rect_clip::device_rect(view.clip.as_ref()?, &Affine::IDENTITY)?;
     if t.b != 0.0 || t.c != 0.0 || t.a == 0.0 || t.d == 0.0 {
