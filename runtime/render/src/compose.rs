@@ -223,9 +223,11 @@ impl Compositor {
 
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("compose") });
+        // The key holds each list's image state: layers in order, then the overlay.
+        let mut images = key.images.iter().cloned();
         let mut redrawn = Vec::new();
         for layer in plan.scenes.iter().flat_map(|s| &s.layers) {
-            if self.rasterize_layer(&mut encoder, layer, width, height)? {
+            if self.rasterize_layer(&mut encoder, layer, images.next().unwrap_or_default(), width, height)? {
                 redrawn.push(layer.id.clone());
             }
         }
@@ -240,7 +242,7 @@ impl Compositor {
         // transition hands over the same list).
         let overlay = overlay_layer(plan);
         if !plan.overlay.is_empty() {
-            self.rasterize_layer(&mut encoder, &overlay, width, height)?;
+            self.rasterize_layer(&mut encoder, &overlay, images.next().unwrap_or_default(), width, height)?;
         }
         for name in SCENES.iter().take(plan.scenes.len()) {
             self.ensure_scratch(name, width, height);
@@ -292,9 +294,9 @@ impl Compositor {
     }
 
     /// Draws a layer into its cached texture unless the cache already holds this
-    /// version with its images showing what they show now; true when it drew.
-    fn rasterize_layer(&mut self, encoder: &mut wgpu::CommandEncoder, layer: &LayerPlan, width: u32, height: u32) -> Result<bool, RenderError> {
-        let images = self.renderer.image_state(&layer.ops);
+    /// version with its images showing `images` (see [`Renderer::image_state`]); true
+    /// when it drew.
+    fn rasterize_layer(&mut self, encoder: &mut wgpu::CommandEncoder, layer: &LayerPlan, images: Vec<Option<(u64, usize)>>, width: u32, height: u32) -> Result<bool, RenderError> {
         if let Some(c) = self.layers.get(&layer.id)
             && c.version == layer.version
             && c.size == (width, height)
