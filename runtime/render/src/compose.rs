@@ -34,7 +34,8 @@ pub use in_flight::MAX_IN_FLIGHT;
 use crate::gpu::RenderError;
 use crate::renderer::{Frame, RenderStats, Renderer};
 use damage::{LayerKey, PixelBox};
-use geometry::{bucket, concat, intersect, is_exact, rect_corners};
+use crate::paint::compose as concat;
+use geometry::{bucket, intersect, is_exact, rect_corners};
 use passes::{Quad, QuadPass, QuadRecorder, Repaint};
 use pipeline::{QuadPipelines, Surface, bind_group_layout, surface};
 
@@ -533,7 +534,7 @@ fn layer_quad<'a>(source: Window<'a>, ink: Rect, l: &LayerPlan, outer: Affine) -
     if crop.width <= 0.0 || crop.height <= 0.0 || l.opacity <= 0.0 {
         return None;
     }
-    let transform = concat(outer, l.transform);
+    let transform = concat(&outer, &l.transform);
     let (ox, oy) = source.origin;
     let (tw, th) = source.texture_size;
     let u0 = (crop.x - ox) / tw;

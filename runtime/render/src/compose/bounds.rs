@@ -7,7 +7,7 @@
 use showrunner_core::{Affine, DrawOp, Path, Rect, TextRun};
 use showrunner_text::TextEngine;
 
-use super::geometry::{apply, concat};
+use crate::paint::{apply, compose};
 
 /// Extra pixels around every box, for anti-aliasing and filtering.
 const MARGIN: f32 = 2.0;
@@ -51,7 +51,7 @@ impl Bounds {
     fn transformed(self, t: &Affine) -> Bounds {
         let mut out = Bounds::EMPTY;
         for (x, y) in [(self.x0, self.y0), (self.x1, self.y0), (self.x1, self.y1), (self.x0, self.y1)] {
-            out.add_point(apply(*t, x, y));
+            out.add_point(apply(t, x, y));
         }
         out
     }
@@ -70,7 +70,7 @@ impl Bounds {
 fn path_bounds(path: &Path, t: &Affine) -> Bounds {
     let mut b = Bounds::EMPTY;
     for p in path.points.chunks_exact(2) {
-        b.add_point(apply(*t, p[0], p[1]));
+        b.add_point(apply(t, p[0], p[1]));
     }
     b
 }
@@ -103,7 +103,7 @@ fn content_bounds_with(ops: &[DrawOp], text: &mut dyn FnMut(&TextRun, &Affine) -
         let Some(&(t, clip)) = stack.last() else { break };
         let ink = match op {
             DrawOp::Push(g) => {
-                let inner = concat(t, g.transform);
+                let inner = compose(&t, &g.transform);
                 let group_clip = g.clip.as_ref().map(|c| path_bounds(c, &inner));
                 let clip = match (clip, group_clip) {
                     (Some(a), Some(b)) => Some(a.intersect(b)),

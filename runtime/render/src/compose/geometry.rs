@@ -1,7 +1,9 @@
-//! Plane geometry for compositing: affine composition, quads in clip space, texture
-//! bucket sizes. Pure functions, no GPU.
+//! Plane geometry for compositing: quad corners, quads in clip space, crops, texture
+//! bucket sizes (affine maths is `crate::paint`'s). Pure functions, no GPU.
 
 use showrunner_core::{Affine, Rect};
+
+use crate::paint::apply;
 
 /// Texture side for `needed` pixels, at most `frame`: rounded up to a multiple of 32
 /// (up to 256), 64 (up to 1024) or 128, so layers of similar sizes share multisampled
@@ -30,26 +32,10 @@ pub(super) fn intersect(a: Rect, b: Rect) -> Rect {
     Rect { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }
 }
 
-/// `outer ∘ inner`: applies `inner` first.
-pub(super) fn concat(outer: Affine, inner: Affine) -> Affine {
-    Affine {
-        a: outer.a * inner.a + outer.c * inner.b,
-        b: outer.b * inner.a + outer.d * inner.b,
-        c: outer.a * inner.c + outer.c * inner.d,
-        d: outer.b * inner.c + outer.d * inner.d,
-        e: outer.a * inner.e + outer.c * inner.f + outer.e,
-        f: outer.b * inner.e + outer.d * inner.f + outer.f,
-    }
-}
-
-pub(super) fn apply(t: Affine, x: f32, y: f32) -> [f32; 2] {
-    [t.a * x + t.c * y + t.e, t.b * x + t.d * y + t.f]
-}
-
 /// Corners of `r` under `t`, clockwise from the top left, in frame pixels.
 pub(super) fn rect_corners(r: Rect, t: Affine) -> [[f32; 2]; 4] {
     let (x0, y0, x1, y1) = (r.x, r.y, r.x + r.width, r.y + r.height);
-    [apply(t, x0, y0), apply(t, x1, y0), apply(t, x1, y1), apply(t, x0, y1)]
+    [apply(&t, x0, y0), apply(&t, x1, y0), apply(&t, x1, y1), apply(&t, x0, y1)]
 }
 
 /// Appends a quad as two triangles: clip-space position, uv, mask uv, opacity.
@@ -67,13 +53,14 @@ mod tests {
     use crate::compose::pipeline::VERTEX_FLOATS;
 
     #[test]
-    fn concat_applies_inner_first() {
+    fn composition_applies_the_inner_transform_first() {
+        use crate::paint::compose as concat;
         let translate = Affine { e: 10.0, ..Affine::IDENTITY };
         let scale = Affine { a: 2.0, d: 2.0, ..Affine::IDENTITY };
         // scale then translate: (1,1) → (2,2) → (12,2)
-        assert_eq!(apply(concat(translate, scale), 1.0, 1.0), [12.0, 2.0]);
+        assert_eq!(apply(&concat(&translate, &scale), 1.0, 1.0), [12.0, 2.0]);
         // translate then scale: (1,1) → (11,1) → (22,2)
-        assert_eq!(apply(concat(scale, translate), 1.0, 1.0), [22.0, 2.0]);
+        assert_eq!(apply(&concat(&scale, &translate), 1.0, 1.0), [22.0, 2.0]);
     }
 
     #[test]
