@@ -141,12 +141,7 @@ impl Compositor {
         let nearest = device.create_sampler(&wgpu::SamplerDescriptor { label: Some("composite exact"), ..wgpu::SamplerDescriptor::default() });
         let white = surface(device, 1, 1, "white");
         let clear_texel = surface(device, 1, 1, "repaint fill");
-        renderer.gpu().queue.write_texture(
-            white.texture.as_image_copy(),
-            &[255, 255, 255, 255],
-            wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(4), rows_per_image: Some(1) },
-            wgpu::Extent3d { width: 1, height: 1, depth_or_array_layers: 1 },
-        );
+        crate::resources::write(renderer.gpu(), &white.texture, 0, 0, 1, 1, &[255, 255, 255, 255]);
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(RenderError::Gpu(e.to_string()));
         }
@@ -436,12 +431,7 @@ impl Compositor {
         let repainted = repaint.as_ref().map(|r| r.boxes.clone());
         if repaint.is_some() {
             let texel = self.background.map_or([0, 0, 0, 0], |[r, g, b]| [r, g, b, 255]);
-            self.renderer.gpu().queue.write_texture(
-                self.clear_texel.texture.as_image_copy(),
-                &texel,
-                wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(4), rows_per_image: Some(1) },
-                wgpu::Extent3d { width: 1, height: 1, depth_or_array_layers: 1 },
-            );
+            crate::resources::write(self.renderer.gpu(), &self.clear_texel.texture, 0, 0, 1, 1, &texel);
         }
         let gpu = self.renderer.gpu();
         let recorder = QuadRecorder {

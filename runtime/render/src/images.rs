@@ -13,7 +13,7 @@ use std::time::Duration;
 use showrunner_assets::Image;
 
 use crate::gpu::Gpu;
-use crate::targets::COLOR_FORMAT;
+use crate::resources::{sampled_texture, write};
 
 /// Default byte budget of uploaded image textures.
 pub const DEFAULT_IMAGE_BUDGET: u64 = 512 * 1024 * 1024;
@@ -86,23 +86,8 @@ impl ImageCache {
         if image.width == 0 || image.height == 0 || pixels.len() as u64 != bytes {
             return None;
         }
-        let size = wgpu::Extent3d { width: image.width, height: image.height, depth_or_array_layers: 1 };
-        let texture = gpu.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("image"),
-            size,
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: COLOR_FORMAT,
-            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
-            view_formats: &[],
-        });
-        gpu.queue.write_texture(
-            texture.as_image_copy(),
-            pixels,
-            wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(image.width * 4), rows_per_image: Some(image.height) },
-            size,
-        );
+        let texture = sampled_texture(gpu, "image", image.width, image.height);
+        write(gpu, &texture, 0, 0, image.width, image.height, pixels);
         self.uploads += 1;
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
         self.bytes += bytes;

@@ -39,7 +39,8 @@ pub struct DrawPipelines {
     built: HashMap<DrawState, wgpu::RenderPipeline>,
 }
 
-fn texture_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
+/// A filterable 2D float texture read by the fragment stage.
+pub(crate) fn texture_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::FRAGMENT,

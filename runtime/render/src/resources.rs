@@ -111,16 +111,7 @@ impl AtlasTexture {
         let regions = atlas.take_dirty();
         let fresh = !matches!(&self.current, Some((g, s, _, _)) if *g == generation && *s == side);
         if fresh {
-            let texture = gpu.device.create_texture(&wgpu::TextureDescriptor {
-                label: Some("glyph atlas"),
-                size: wgpu::Extent3d { width: side, height: side, depth_or_array_layers: 1 },
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format: COLOR_FORMAT,
-                usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
-                view_formats: &[],
-            });
+            let texture = sampled_texture(gpu, "glyph atlas", side, side);
             write(gpu, &texture, 0, 0, side, side, atlas.pixels());
             let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
             self.current = Some((generation, side, texture, view));
@@ -135,7 +126,23 @@ impl AtlasTexture {
 
 /// Writes a tightly packed RGBA8 region, skipping one whose bytes do not match its size
 /// or that does not fit the texture.
-fn write(gpu: &Gpu, texture: &wgpu::Texture, x: u32, y: u32, width: u32, height: u32, pixels: &[u8]) {
+/// A `width`×`height` texture the shaders sample and the queue writes.
+pub(crate) fn sampled_texture(gpu: &Gpu, label: &str, width: u32, height: u32) -> wgpu::Texture {
+    gpu.device.create_texture(&wgpu::TextureDescriptor {
+        label: Some(label),
+        size: wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format: COLOR_FORMAT,
+        usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+        view_formats: &[],
+    })
+}
+
+/// Writes tightly packed RGBA8 `pixels` into `texture` at (x, y); does nothing when
+/// they do not fit or their length is not `width * height * 4`.
+pub(crate) fn write(gpu: &Gpu, texture: &wgpu::Texture, x: u32, y: u32, width: u32, height: u32, pixels: &[u8]) {
     let fits = x.checked_add(width).is_some_and(|r| r <= texture.width()) && y.checked_add(height).is_some_and(|b| b <= texture.height());
     if width == 0 || height == 0 || !fits || pixels.len() as u64 != u64::from(width) * u64::from(height) * 4 {
         return;

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use crate::COLOR_FORMAT;
+use crate::pipeline::texture_entry;
 
 const SHADER: &str = r#"
 struct VOut {
@@ -99,21 +100,11 @@ pub(super) fn surface(device: &wgpu::Device, width: u32, height: u32, label: &st
 }
 
 pub(super) fn bind_group_layout(device: &wgpu::Device) -> wgpu::BindGroupLayout {
-    let texture = |binding| wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::FRAGMENT,
-        ty: wgpu::BindingType::Texture {
-            sample_type: wgpu::TextureSampleType::Float { filterable: true },
-            view_dimension: wgpu::TextureViewDimension::D2,
-            multisampled: false,
-        },
-        count: None,
-    };
     device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
         label: Some("composite"),
         entries: &[
-            texture(0),
-            texture(1),
+            texture_entry(0),
+            texture_entry(1),
             wgpu::BindGroupLayoutEntry {
                 binding: 2,
                 visibility: wgpu::ShaderStages::FRAGMENT,
