@@ -4,8 +4,8 @@
 //! the store's epoch callback then asks how much CPU time the thread actually spent in
 //! the call. A guest that was merely preempted (a busy machine, a test run beside a
 //! build) gets more ticks; a guest that used its budget is interrupted. A wall-clock
-//! cap of [`WALL_CAP_FACTOR`] × the budget still ends a call that cannot get the CPU,
-//! so the frame loop is never held indefinitely.
+//! cap (`SandboxLimits::wall_cap_factor` × the budget) still ends a call that cannot
+//! get the CPU, so the frame loop is never held indefinitely.
 //!
 //! Must not: allocate or block (it runs inside every interrupted guest call).
 
@@ -15,26 +15,26 @@ use wasmtime::{StoreContextMut, Trap, UpdateDeadline};
 
 use crate::store::StoreState;
 
-/// A call is ended after this many times its budget on the wall clock, CPU or not.
-pub const WALL_CAP_FACTOR: u32 = 10;
-
 /// The running call's budget and where it started.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct CallBudget {
     pub budget: Duration,
+    /// Wall-clock time after which the call ends, CPU or not.
+    pub wall_cap: Duration,
     pub cpu_start: Option<Duration>,
     pub wall_start: Instant,
 }
 
 impl CallBudget {
-    pub fn start(budget: Duration) -> CallBudget {
-        CallBudget { budget, cpu_start: thread_cpu_time(), wall_start: Instant::now() }
+    /// A call of `budget` CPU time, ended anyway after `wall_cap_factor` × `budget`.
+    pub fn start(budget: Duration, wall_cap_factor: u32) -> CallBudget {
+        CallBudget { budget, wall_cap: budget.saturating_mul(wall_cap_factor.max(1)), cpu_start: thread_cpu_time(), wall_start: Instant::now() }
     }
 
     /// True when the call has used its budget (CPU time, or the wall-clock cap).
     pub fn spent(&self) -> bool {
         let wall = self.wall_start.elapsed();
-        if wall >= self.budget.saturating_mul(WALL_CAP_FACTOR) {
+        if wall >= self.wall_cap {
             return true;
         }
         match (self.cpu_start, thread_cpu_time()) {
@@ -77,10 +77,10 @@ mod tests {
 
     #[test]
     fn sleeping_costs_no_cpu_but_spinning_does() {
-        let call = CallBudget::start(Duration::from_millis(20));
+        let call = CallBudget::start(Duration::from_millis(20), 10);
         std::thread::sleep(Duration::from_millis(30));
         assert!(!call.spent(), "30 ms asleep used almost no CPU");
-        let spin = CallBudget::start(Duration::from_millis(5));
+        let spin = CallBudget::start(Duration::from_millis(5), 10);
         let t = Instant::now();
         while t.elapsed() < Duration::from_millis(40) && !spin.spent() {}
         assert!(spin.spent(), "spinning uses the budget");
@@ -88,8 +88,12 @@ mod tests {
 
     #[test]
     fn the_wall_clock_cap_ends_a_call_that_gets_no_cpu() {
-        let call = CallBudget::start(Duration::from_millis(2));
-        std::thread::sleep(Duration::from_millis(2 * u64::from(WALL_CAP_FACTOR) + 5));
+        let call = CallBudget::start(Duration::from_millis(2), 10);
+        std::thread::sleep(Duration::from_millis(25));
         assert!(call.spent());
+        // A larger factor waits longer for the CPU.
+        let patient = CallBudget::start(Duration::from_millis(2), 100);
+        std::thread::sleep(Duration::from_millis(25));
+        assert!(!patient.spent(), "25 ms asleep is below 100 × 2 ms");
     }
 }

@@ -49,7 +49,8 @@ impl Sandbox {
             return Err(self.fault(call, FaultKind::Trap { message: "instance already faulted".into() }));
         }
         self.store.data().log.begin_call();
-        self.store.data_mut().call_budget = Some(CallBudget::start(deadline));
+        let wall_cap_factor = self.module.host.limits.wall_cap_factor;
+        self.store.data_mut().call_budget = Some(CallBudget::start(deadline, wall_cap_factor));
         self.store.set_epoch_deadline(deadline_ticks(deadline));
         let result = f(&mut self.store);
         self.store.data_mut().call_budget = None;

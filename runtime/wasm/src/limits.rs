@@ -13,6 +13,10 @@ pub struct SandboxLimits {
     pub init_deadline: Duration,
     /// Deadline of `set-props` and `on-event`.
     pub event_deadline: Duration,
+    /// Deadlines count the calling thread's CPU time; a call that cannot get the CPU
+    /// is still ended after this many times its deadline on the wall clock. Offline
+    /// renders raise it, so that a busy machine cannot change their frames.
+    pub wall_cap_factor: u32,
     /// Linear memory one instance may grow to, in bytes.
     pub memory_bytes: usize,
     /// Bytes a guest may hand the host in one call (strings, lists, the draw list);
@@ -40,6 +44,7 @@ impl Default for SandboxLimits {
             tick_deadline: Duration::from_millis(5),
             init_deadline: Duration::from_millis(200),
             event_deadline: Duration::from_millis(20),
+            wall_cap_factor: 10,
             memory_bytes: 64 << 20,
             transfer_bytes: 16 << 20,
             table_elements: 20_000,

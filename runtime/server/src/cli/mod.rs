@@ -66,14 +66,21 @@ pub enum Command {
     New(new::NewArgs),
 }
 
+/// Wall-clock cap of offline guest calls, in multiples of their CPU-time deadline.
+const OFFLINE_WALL_CAP_FACTOR: u32 = 1000;
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let cache = if args.no_cache { None } else { Some(args.cache_dir.clone().unwrap_or_else(default_cache_dir)) };
     let services = services::RenderServices::new();
-    let host = || -> anyhow::Result<Arc<Host>> { Ok(Host::new(SandboxLimits::default(), cache.clone(), Arc::new(services.clone()))?) };
+    let host = |limits| -> anyhow::Result<Arc<Host>> { Ok(Host::new(limits, cache.clone(), Arc::new(services.clone()))?) };
+    // Offline commands run on the frame clock, not the wall clock: a busy machine may
+    // slow them down but must not change what they produce, so a call that cannot get
+    // the CPU waits far longer before it is ended (its CPU-time budget is unchanged).
+    let offline = SandboxLimits { wall_cap_factor: OFFLINE_WALL_CAP_FACTOR, ..SandboxLimits::default() };
     match args.command {
-        Command::Check(a) => check::run(&a, host()?),
-        Command::Ticks(a) => ticks::run(&a, host()?),
-        Command::Render(a) => render::run(&a, host()?, &services),
+        Command::Check(a) => check::run(&a, host(SandboxLimits::default())?),
+        Command::Ticks(a) => ticks::run(&a, host(offline)?),
+        Command::Render(a) => render::run(&a, host(offline)?, &services),
         Command::New(a) => new::run(&a),
     }
 }
