@@ -37,6 +37,9 @@ const APT_PACKAGES: &[(&str, Option<&str>)] = &[
     ("gstreamer1.0-tools", Some("gst-launch-1.0")),
     // ffprobe and ffmpeg read encoded files back in the media tests.
     ("ffmpeg", Some("ffprobe")),
+    // The live-output tests start a throwaway nginx-rtmp on a loopback port to publish to.
+    ("nginx-light", Some("nginx")),
+    ("libnginx-mod-rtmp", None),
 ];
 const WASM_TARGET: &str = "wasm32-wasip2";
 /// Cargo profile the guest modules are built with (see the root Cargo.toml).

@@ -125,6 +125,12 @@ impl Timeline {
         fired
     }
 
+    /// Makes every cue due again, from the first: a live show that loops its timeline
+    /// calls it when the loop starts over (and passes frames counted from there).
+    pub fn rewind(&mut self) {
+        self.next = 0;
+    }
+
     /// Frame of the last cue (0 without cues).
     pub fn last_frame(&self) -> u64 {
         self.cues.last().map_or(0, |c| c.frame)

@@ -4,7 +4,9 @@
 //! props, which scene is on program and preview), the worker pool that ticks each
 //! live layer's Wasm instance on a thread of its own, transitions between scenes,
 //! and cues (the show file's timeline). Each call to [`Engine::frame`] turns that
-//! into a [`FramePlan`](showrunner_core::FramePlan) for the compositor.
+//! into a [`FramePlan`](showrunner_core::FramePlan) for the compositor. A live loop
+//! is paced by a [`FrameClock`]: frame n is due n·den/num seconds after the start,
+//! without drift, and slots a slow loop misses are repeated or skipped, and counted.
 //!
 //! A render loop, live or offline:
 //! ```no_run
@@ -29,6 +31,7 @@
 // they travel only on the rare failure path.
 #![allow(clippy::result_large_err)]
 
+pub mod clock;
 pub mod cue;
 mod engine;
 mod error;
@@ -39,6 +42,7 @@ pub mod pool;
 pub mod props;
 pub mod show_file;
 
+pub use clock::{ClockError, ClockStats, FrameClock, LatePolicy, Tick};
 pub use cue::{Cue, CueAction, Timeline};
 pub use engine::{Engine, EngineOptions, TransitionChoice};
 pub use error::EngineError;

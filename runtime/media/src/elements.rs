@@ -23,18 +23,37 @@ pub(crate) const FILE_ELEMENTS: &[MissingElement] = &[
     MissingElement { element: "filesink", package: "libgstreamer1.0-0" },
 ];
 
+/// The elements live output adds: silent AAC audio, FLV muxing, RTMP, the recorder.
+pub(crate) const LIVE_ELEMENTS: &[MissingElement] = &[
+    MissingElement { element: "appsink", package: "gstreamer1.0-plugins-base" },
+    MissingElement { element: "voaacenc", package: "gstreamer1.0-plugins-bad" },
+    MissingElement { element: "aacparse", package: "gstreamer1.0-plugins-good" },
+    MissingElement { element: "flvmux", package: "gstreamer1.0-plugins-good" },
+    MissingElement { element: "flvdemux", package: "gstreamer1.0-plugins-good" },
+    MissingElement { element: "queue", package: "libgstreamer1.0-0" },
+    MissingElement { element: "rtmp2sink", package: "gstreamer1.0-plugins-bad" },
+];
+
 /// Initialises GStreamer once per process; later calls return the first outcome.
 pub(crate) fn init() -> Result<(), MediaError> {
     static INIT: OnceLock<Result<(), String>> = OnceLock::new();
     INIT.get_or_init(|| gst::init().map_err(|e| e.to_string())).clone().map_err(|reason| MediaError::GstInit { reason })
 }
 
-/// Checks that every element the encoders need is installed; the error lists all the
-/// missing ones and the packages to install. Call it before rendering a long show.
+/// Checks that every element the file encoders need is installed; the error lists all
+/// the missing ones and the packages to install. Call it before rendering a long show.
 pub fn probe_elements() -> Result<(), MediaError> {
+    probe(FILE_ELEMENTS.iter())
+}
+
+/// Like [`probe_elements`], for live output (RTMP, the recorder) as well.
+pub fn probe_live_elements() -> Result<(), MediaError> {
+    probe(FILE_ELEMENTS.iter().chain(LIVE_ELEMENTS))
+}
+
+fn probe<'a>(elements: impl Iterator<Item = &'a MissingElement>) -> Result<(), MediaError> {
     init()?;
-    let missing: Vec<MissingElement> =
-        FILE_ELEMENTS.iter().filter(|e| gst::ElementFactory::find(e.element).is_none()).cloned().collect();
+    let missing: Vec<MissingElement> = elements.filter(|e| gst::ElementFactory::find(e.element).is_none()).cloned().collect();
     if missing.is_empty() { Ok(()) } else { Err(MediaError::MissingElements { missing }) }
 }
 
@@ -52,6 +71,7 @@ pub(crate) fn make(factory: &'static str, name: &str) -> Result<gst::Element, Me
 fn package_of(factory: &str) -> &'static str {
     FILE_ELEMENTS
         .iter()
+        .chain(LIVE_ELEMENTS)
         .find(|e| e.element == factory)
         .map_or("a GStreamer plugins package (gstreamer1.0-plugins-*)", |e| e.package)
 }

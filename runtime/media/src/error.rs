@@ -88,6 +88,17 @@ pub enum MediaError {
     )]
     FinishTimeout { target: String, timeout: Duration },
 
+    /// A live output (RTMP URL, recording path) was refused before anything started.
+    #[error("output {target} is not usable: {reason}")]
+    InvalidOutput { target: String, reason: String },
+
+    #[error("there is no output named `{id}`")]
+    UnknownOutput { id: String },
+
+    /// Live frames are pushed in increasing index order (gaps allowed).
+    #[error("frame {index} was pushed after frame {last}: live frame indices must increase")]
+    FrameOrder { index: u64, last: u64 },
+
     #[error("frame {frame} is past the last timestamp GStreamer can represent at this frame rate")]
     TimestampOverflow { frame: u64 },
 

@@ -28,13 +28,23 @@ mod composite;
 mod elements;
 mod error;
 mod file_encoder;
+mod live;
 mod pipeline;
+mod preview;
 mod settings;
 
 pub use composite::composite_over_background;
-pub use elements::probe_elements;
+pub use elements::{probe_elements, probe_live_elements};
 pub use error::{MediaError, MissingElement, PipelineFailure};
 pub use file_encoder::{Container, EncodeSummary, FINISH_TIMEOUT, FileEncoder};
+pub use live::{
+    AUDIO_RATE, EncoderStats, LiveEncoder, LiveOutputs, LiveSettings, OutputEvent, OutputState, OutputStatus, Pushed,
+    mask_stream_key,
+};
+pub use preview::{
+    MAX_PREVIEW_FPS, MAX_PREVIEW_HEIGHT, MAX_PREVIEW_WIDTH, MAX_SOURCE_SIDE, MIN_PREVIEW_FPS, MIN_PREVIEW_SIDE,
+    OfferOutcome, PreviewEncoder, PreviewError, PreviewImage, PreviewSettings, PreviewStats,
+};
 pub use settings::{
     EncoderSettings, MAX_BITRATE_KBPS, MAX_FPS, MAX_HEIGHT, MAX_KEYFRAME_INTERVAL, MAX_WIDTH, MIN_BITRATE_KBPS,
     MIN_FPS, MIN_SIDE, X264Preset,

@@ -49,11 +49,7 @@ impl<'a> EncoderPipelineBuilder<'a> {
     pub(crate) fn build(self, muxer: gst::Element, sink: gst::Element) -> Result<EncoderPipeline, MediaError> {
         let s = self.settings;
         s.validate()?;
-        let frame_caps = gst_video::VideoInfo::builder(gst_video::VideoFormat::Rgbx, s.width, s.height)
-            .fps(gst::Fraction::new(fps_i32(s.fps_num), fps_i32(s.fps_den)))
-            .build()
-            .and_then(|info| info.to_caps())
-            .map_err(|e| self.step_error("describe the frame format", e))?;
+        let frame_caps = frame_caps(s).map_err(|e| self.step_error("describe the frame format", e))?;
         let appsrc = gst_app::AppSrc::builder()
             .name("frame-source")
             .caps(&frame_caps)
@@ -63,16 +59,7 @@ impl<'a> EncoderPipelineBuilder<'a> {
             .block(true)
             .max_bytes(QUEUED_FRAMES * s.frame_bytes() as u64)
             .build();
-
-        let convert = make("videoconvert", "color-convert")?;
-        let encoder_format = make("capsfilter", "encoder-format")?;
-        let i420 = gst::Caps::builder("video/x-raw").field("format", "I420").field("colorimetry", "bt709").build();
-        set_property(&encoder_format, "caps", &i420)?;
-        let encoder = make("x264enc", "video-encoder")?;
-        set_property_from_nick(&encoder, "speed-preset", s.preset.gst_nick())?;
-        set_property(&encoder, "bitrate", s.bitrate_kbps)?;
-        set_property(&encoder, "key-int-max", s.keyframe_interval_frames())?;
-        let parser = make("h264parse", "h264-parser")?;
+        let [convert, encoder_format, encoder, parser] = h264_chain(s, Latency::Offline)?;
 
         let pipeline = gst::Pipeline::with_name("showrunner-encoder");
         let chain = [appsrc.upcast_ref::<gst::Element>(), &convert, &encoder_format, &encoder, &parser, &muxer, &sink];
@@ -87,6 +74,40 @@ impl<'a> EncoderPipelineBuilder<'a> {
     fn step_error(&self, action: &'static str, error: impl std::fmt::Display) -> MediaError {
         MediaError::PipelineStep { target: self.target.clone(), action, reason: error.to_string() }
     }
+}
+
+/// Whether an H.264 chain may buffer frames to compress better (offline) or must emit
+/// each frame as soon as it is encoded (live).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Latency {
+    Offline,
+    Live,
+}
+
+/// Caps of the frames pushed: RGBx (the fourth byte ignored) at the settings' size and rate.
+pub(crate) fn frame_caps(s: &EncoderSettings) -> Result<gst::Caps, gst::glib::BoolError> {
+    gst_video::VideoInfo::builder(gst_video::VideoFormat::Rgbx, s.width, s.height)
+        .fps(gst::Fraction::new(fps_i32(s.fps_num), fps_i32(s.fps_den)))
+        .build()
+        .and_then(|info| info.to_caps())
+}
+
+/// videoconvert → I420 BT.709 → x264enc (preset, bitrate, keyframe interval; zero
+/// latency when live) → h264parse, unlinked.
+pub(crate) fn h264_chain(s: &EncoderSettings, latency: Latency) -> Result<[gst::Element; 4], MediaError> {
+    let convert = make("videoconvert", "color-convert")?;
+    let encoder_format = make("capsfilter", "encoder-format")?;
+    let i420 = gst::Caps::builder("video/x-raw").field("format", "I420").field("colorimetry", "bt709").build();
+    set_property(&encoder_format, "caps", &i420)?;
+    let encoder = make("x264enc", "video-encoder")?;
+    set_property_from_nick(&encoder, "speed-preset", s.preset.gst_nick())?;
+    set_property(&encoder, "bitrate", s.bitrate_kbps)?;
+    set_property(&encoder, "key-int-max", s.keyframe_interval_frames())?;
+    if latency == Latency::Live {
+        set_property_from_nick(&encoder, "tune", "zerolatency")?;
+    }
+    let parser = make("h264parse", "h264-parser")?;
+    Ok([convert, encoder_format, encoder, parser])
 }
 
 /// Validated frame rates are at most 240 × den, so both fit an i32 for GStreamer.
@@ -176,13 +197,13 @@ impl Drop for EncoderPipeline {
 
 /// What the bus has reported so far.
 #[derive(Debug, Default)]
-struct BusState {
-    eos: bool,
-    failure: Option<PipelineFailure>,
+pub(crate) struct BusState {
+    pub(crate) eos: bool,
+    pub(crate) failure: Option<PipelineFailure>,
 }
 
 #[derive(Debug, Default)]
-struct BusWatch {
+pub(crate) struct BusWatch {
     state: Mutex<BusState>,
     changed: Condvar,
 }
@@ -197,12 +218,12 @@ impl BusWatch {
         self.changed.notify_all();
     }
 
-    fn failure(&self) -> Option<PipelineFailure> {
+    pub(crate) fn failure(&self) -> Option<PipelineFailure> {
         self.lock().failure.clone()
     }
 
     /// Waits up to `timeout` for `done`; returns the state either way.
-    fn wait_until(&self, timeout: Duration, done: impl Fn(&BusState) -> bool) -> MutexGuard<'_, BusState> {
+    pub(crate) fn wait_until(&self, timeout: Duration, done: impl Fn(&BusState) -> bool) -> MutexGuard<'_, BusState> {
         let guard = self.lock();
         match self.changed.wait_timeout_while(guard, timeout, |s| !done(s)) {
             Ok((guard, _)) => guard,
@@ -211,7 +232,7 @@ impl BusWatch {
     }
 }
 
-fn install_bus_handler(pipeline: &gst::Pipeline, watch: Arc<BusWatch>) {
+pub(crate) fn install_bus_handler(pipeline: &gst::Pipeline, watch: Arc<BusWatch>) {
     let Some(bus) = pipeline.bus() else { return };
     let weak_pipeline = pipeline.downgrade();
     bus.set_sync_handler(move |_, message| {

@@ -17,10 +17,13 @@ macro_rules! out {
 
 mod args;
 mod check;
+mod live;
+mod live_report;
 mod new;
 mod render;
 mod render_out;
 mod services;
+mod source;
 mod ticks;
 
 use std::path::PathBuf;
@@ -61,6 +64,9 @@ pub enum Command {
     /// Renders a module or a show file offline to a PNG, a PNG sequence or an MP4/MKV,
     /// with the same pixels as live.
     Render(render::RenderArgs),
+    /// Plays a module or show file in real time and streams it to RTMP servers and/or
+    /// records it, until Ctrl-C or --duration.
+    Live(live::LiveArgs),
     /// Creates a scene project (Rust or AssemblyScript) that builds out of the box,
     /// then prints the commands that build, check and run it.
     New(new::NewArgs),
@@ -81,6 +87,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Check(a) => check::run(&a, host(SandboxLimits::default())?),
         Command::Ticks(a) => ticks::run(&a, host(offline)?),
         Command::Render(a) => render::run(&a, host(offline)?, &services),
+        Command::Live(a) => live::run(&a, host(SandboxLimits::default())?, &services),
         Command::New(a) => new::run(&a),
     }
 }
