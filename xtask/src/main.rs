@@ -11,6 +11,8 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
+mod live_demo;
+
 /// Debian packages the project needs at build, test or run time, each with the
 /// command it provides: a package whose command is already on PATH (Node installed
 /// some other way, say) is not installed again.
@@ -62,8 +64,16 @@ enum Task {
     Setup,
     /// Build the example scenes and test guests to Wasm components.
     BuildScenes,
-    /// The main job: set up, then run every example scene and print what it draws.
-    Demo,
+    /// The main job: set up, check and run every example scene, render the demo show to
+    /// an MP4, then stream it live to a local nginx-rtmp until Ctrl-C.
+    Demo {
+        /// Stop the live stream after this long (e.g. 30s) instead of at Ctrl-C.
+        #[arg(long = "live-for", value_parser = parse_seconds)]
+        live_for: Option<Duration>,
+        /// Skip the live stream.
+        #[arg(long)]
+        no_live: bool,
+    },
     /// Set up, then run every test.
     Test {
         /// Extra arguments for `cargo test` (e.g. a test name filter).
@@ -80,7 +90,7 @@ fn main() -> Result<()> {
     match Cli::parse().task {
         Task::Setup => setup(&root).map(drop),
         Task::BuildScenes => build_scenes(&root).map(drop),
-        Task::Demo => demo(&root),
+        Task::Demo { live_for, no_live } => demo(&root, if no_live { None } else { Some(live_for) }),
         Task::Test { args } => test(&root, &args),
         Task::Bench => bench(&root),
     }
@@ -301,7 +311,8 @@ fn showrunner_bin(root: &Path) -> Result<PathBuf> {
     Ok(target.join("release").join("showrunner"))
 }
 
-fn demo(root: &Path) -> Result<()> {
+/// `live`: None skips the live stream; Some(None) streams until Ctrl-C.
+fn demo(root: &Path, live: Option<Option<Duration>>) -> Result<()> {
     let modules = setup(root)?;
     let bin = showrunner_bin(root)?;
     // The example scenes: Rust components, and AssemblyScript ones from example-scenes/.
@@ -341,7 +352,20 @@ fn demo(root: &Path) -> Result<()> {
         "Next: `showrunner render MODULE.wasm --event 0.5s:play --out frames/%05d.png`, \
          `showrunner ticks MODULE.wasm --frames 60 --event 0:play --json`, or edit a scene in example-scenes/ and run `cargo xtask build-scenes`."
     );
-    Ok(())
+    match live {
+        Some(duration) => live_demo::run(&bin, root, duration),
+        None => Ok(()),
+    }
+}
+
+/// `30s`, `90` (seconds) or `2m`.
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let bad = || format!("`{s}` is not a duration like 30s, 2m or 90");
+    let (number, unit) = match s.strip_suffix('m') {
+        Some(n) => (n, 60),
+        None => (s.strip_suffix('s').unwrap_or(s), 1),
+    };
+    number.parse::<u64>().map(|n| Duration::from_secs(n * unit)).map_err(|_| bad())
 }
 
 fn test(root: &Path, args: &[String]) -> Result<()> {

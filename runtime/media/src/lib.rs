@@ -1,7 +1,8 @@
-//! showrunner media: turns composited pixels into streams and files. Today that is
-//! offline encoding of straight-alpha sRGB RGBA8 frames to H.264 video files (`.mp4`,
-//! `.mkv`) with GStreamer; later live RTMP output, the programme recorder, the preview
-//! stream and ingest of external video belong here too.
+//! showrunner media: turns composited pixels into streams and files with GStreamer:
+//! offline encoding of straight-alpha sRGB RGBA8 frames to H.264 files (`.mp4`, `.mkv`;
+//! [`FileEncoder`]), live output (one H.264 + AAC encode fanned out to RTMP/RTMPS
+//! destinations and a Matroska recorder; [`LiveEncoder`], [`LiveOutputs`]) and reduced
+//! JPEG previews ([`PreviewEncoder`]). Ingest of external video belongs here too.
 //!
 //! It knows no Wasm and nothing about scenes or guests: it takes finished frames.
 //! Live outputs must never block the render thread (they will drop or skip rather than

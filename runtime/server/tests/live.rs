@@ -72,6 +72,39 @@ fn a_module_streams_for_its_duration_with_every_frame_slot_accounted_for() {
 }
 
 #[test]
+fn a_looped_show_fires_its_cues_again_every_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let show = dir.path().join("loop.toml");
+    let module = clock_module();
+    std::fs::write(
+        &show,
+        format!(
+            "size = \"320x180\"\nfps = \"30\"\nprogram = \"main\"\nlength = \"1s\"\n\n\
+             [[scene]]\nname = \"main\"\n\n[[scene.layer]]\nid = \"clock\"\nmodule = {module:?}\n\n\
+             [[cue]]\nat = \"0.1s\"\nlayer = \"clock\"\nevent = \"play\"\n\n\
+             [[cue]]\nat = \"0.5s\"\nlayer = \"clock\"\nevent = \"stop\"\n"
+        ),
+    )
+    .unwrap();
+    let summary_path = dir.path().join("summary.json");
+    let recording = dir.path().join("loop.mkv");
+    let run = |looped: bool| {
+        let _ = std::fs::remove_file(&recording);
+        let mut args = vec!["live", show.to_str().unwrap(), "--duration", "3s", "--record", recording.to_str().unwrap()];
+        args.extend(["--summary-json", summary_path.to_str().unwrap()]);
+        if looped {
+            args.push("--loop");
+        }
+        let out = common::showrunner(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(&summary_path).unwrap()).unwrap();
+        summary["cues_fired"].as_u64().unwrap()
+    };
+    assert_eq!(run(false), 2, "without --loop the cues fire once");
+    assert_eq!(run(true), 6, "with --loop, once per 1 s pass of a 3 s run");
+}
+
+#[test]
 fn a_recording_stays_playable_when_the_process_is_killed() {
     let dir = tempfile::tempdir().unwrap();
     let recording = dir.path().join("killed.mkv");

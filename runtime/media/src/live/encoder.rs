@@ -43,13 +43,14 @@ static SILENCE: [u8; 16 * 1024] = [0; 16 * 1024];
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LiveSettings {
     /// Frames that may wait for x264; a frame pushed when this many are queued is
-    /// dropped and counted (default 3: 100 ms at 30 fps).
+    /// dropped and counted (default 6: 200 ms at 30 fps, enough to ride out a slow
+    /// frame on a busy machine; 48 MB at 1080p).
     pub queue_frames: u32,
 }
 
 impl Default for LiveSettings {
     fn default() -> Self {
-        LiveSettings { queue_frames: 3 }
+        LiveSettings { queue_frames: 6 }
     }
 }
 

@@ -20,7 +20,7 @@ use anyhow::{Context, bail};
 use bytes::Bytes;
 use clap::Args;
 use indicatif::ProgressBar;
-use showrunner_engine::{EngineOptions, FrameClock, LatePolicy};
+use showrunner_engine::{EngineEvent, EngineOptions, FrameClock, LatePolicy};
 use showrunner_media::{EncoderSettings, LiveEncoder, LiveSettings, X264Preset};
 use showrunner_render::{Compositor, Frame, Renderer};
 use showrunner_wasm::Host;
@@ -119,7 +119,7 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
 
     let quiet = ProgressBar::hidden();
     let mut clock = FrameClock::new(spec.fps_num, spec.fps_den, args.late)?;
-    let cycle = job.frames.max(1);
+    let cycle = job.show_frames.max(1);
     let (cpu_thread_start, cpu_process_start) = (cpu_time(CpuClock::Thread), cpu_time(CpuClock::Process));
     let mut pending: VecDeque<Pending> = VecDeque::new();
     let mut last_picture: Option<Bytes> = None;
@@ -127,6 +127,8 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
     let mut faults = 0usize;
     let mut rendered = 0u64;
     let mut last_index = 0u64;
+    let mut pass = 0u64;
+    let mut cues_fired = 0u64;
     let mut next_status = Instant::now() + args.status_every;
     while !stop.load(Ordering::Relaxed) {
         let tick = clock.wait_next();
@@ -136,13 +138,16 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
         let began = Instant::now();
         last_index = tick.index;
         let show_frame = if args.loop_cues { tick.index % cycle } else { tick.index };
-        if args.loop_cues && show_frame == 0 && tick.index > 0 {
+        // A new pass of the loop (by pass number: a late tick may skip its first frame).
+        if args.loop_cues && tick.index / cycle != pass {
+            pass = tick.index / cycle;
             job.timeline.rewind();
         }
         job.timeline.apply_due(&mut job.engine, show_frame);
         let plan = job.engine.frame(tick.index)?;
         for event in job.engine.drain_events() {
             faults += report(&quiet, &event);
+            cues_fired += u64::from(matches!(event, EngineEvent::CueFired { .. }));
         }
         match pending.back_mut() {
             Some(previous) => previous.repeats = tick.repeat_indices(),
@@ -203,6 +208,7 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
         render_thread_cpu_ms_per_frame: per_frame(thread_cpu),
         process_cpu_ms_per_frame: per_frame(process_cpu),
         module_faults: faults,
+        cues_fired,
         outputs: finals.iter().map(Into::into).collect(),
     };
     summary.print();

@@ -134,6 +134,7 @@ pub struct LiveSummary {
     pub render_thread_cpu_ms_per_frame: f64,
     pub process_cpu_ms_per_frame: f64,
     pub module_faults: usize,
+    pub cues_fired: u64,
     pub outputs: Vec<OutputSummary>,
 }
 

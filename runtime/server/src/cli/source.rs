@@ -70,8 +70,11 @@ pub fn parse_preset(s: &str) -> Result<X264Preset, String> {
 pub struct Job {
     pub engine: Engine,
     pub timeline: Timeline,
-    /// Frames in the requested duration (render) or in the show's length.
+    /// Frames in the requested duration, or else in the show's length.
     pub frames: u64,
+    /// Frames in the show's own length (its `length`, or last cue plus 2 s) whatever
+    /// the requested duration: one pass of a looped show.
+    pub show_frames: u64,
 }
 
 /// Loads `--assets` into the shared store, printing what was skipped.
@@ -101,11 +104,12 @@ fn open_show(args: &SourceArgs, host: &Arc<Host>, options: EngineOptions) -> any
     }
     let show = LoadedShow::open(&args.input, host, options)?;
     let spec = show.engine.spec();
+    let show_frames = show.frames();
     let frames = match args.duration {
         Some(d) => showrunner_engine::cue::frame_at(d, spec.fps_num, spec.fps_den),
-        None => show.frames(),
+        None => show_frames,
     };
-    Ok(Job { engine: show.engine, timeline: show.timeline, frames })
+    Ok(Job { engine: show.engine, timeline: show.timeline, frames, show_frames })
 }
 
 fn open_module(args: &SourceArgs, host: &Arc<Host>, options: EngineOptions) -> anyhow::Result<Job> {
@@ -123,7 +127,7 @@ fn open_module(args: &SourceArgs, host: &Arc<Host>, options: EngineOptions) -> a
         args.events.iter().map(|(at, event)| Cue { at: *at, action: CueAction::Event { layer: id.clone(), event: event.clone() } }).collect();
     let timeline = Timeline::new(&cues, engine.spec(), |r| modules.load(r))?;
     let frames = showrunner_engine::cue::frame_at(args.duration.unwrap_or(MODULE_DEFAULT), fps_num, fps_den);
-    Ok(Job { engine, timeline, frames })
+    Ok(Job { engine, timeline, frames, show_frames: frames })
 }
 
 /// Prints an engine event above the progress bar; returns 1 for a fault.
