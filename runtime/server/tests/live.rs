@@ -23,6 +23,7 @@ fn a_module_streams_for_its_duration_with_every_frame_slot_accounted_for() {
     let dir = tempfile::tempdir().unwrap();
     let summary_path = dir.path().join("summary.json");
     let recording = dir.path().join("programme.mkv");
+    let preview_path = dir.path().join("preview.jpg");
     let out = common::showrunner(&[
         "live",
         &clock_module(),
@@ -40,6 +41,8 @@ fn a_module_streams_for_its_duration_with_every_frame_slot_accounted_for() {
         "1s",
         "--summary-json",
         summary_path.to_str().unwrap(),
+        "--preview",
+        preview_path.to_str().unwrap(),
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
@@ -61,6 +64,10 @@ fn a_module_streams_for_its_duration_with_every_frame_slot_accounted_for() {
         assert_eq!(output["reconnects"], 0, "{output}");
         assert!(output["bytes_sent"].as_u64().unwrap() > 10_000, "{output}");
     }
+
+    let preview = image::open(&preview_path).expect("--preview left a JPEG").to_rgb8();
+    assert_eq!(preview.dimensions(), (640, 360), "640x360 fits the preview box as it is");
+    assert!(!dir.path().join("preview.jpg.partial").exists(), "the preview is replaced by rename");
 
     let files = server.wait_for_recordings("cli", 1);
     let streams = probe_streams(&files[0].to_string_lossy());

@@ -25,6 +25,7 @@ use showrunner_media::{EncoderSettings, LiveEncoder, LiveSettings, X264Preset};
 use showrunner_render::{Compositor, Frame, Renderer};
 use showrunner_wasm::Host;
 
+use super::live_preview::PreviewFile;
 use super::live_report::{CpuClock, FrameTimes, LiveSummary, cpu_time, event_line, status_line};
 use super::source::{self, SourceArgs, fps_label, load_assets, parse_preset, report};
 use super::{EXIT_FAULTED, EXIT_USAGE};
@@ -39,6 +40,9 @@ pub struct LiveArgs {
     /// Record the programme to this Matroska file (.mkv; it must not exist yet).
     #[arg(long, value_name = "FILE.mkv")]
     pub record: Option<PathBuf>,
+    /// Keep this JPEG the latest programme image (640x360 at most, 5 a second).
+    #[arg(long, value_name = "FILE.jpg")]
+    pub preview: Option<PathBuf>,
     /// Video bitrate in kbit/s.
     #[arg(long, default_value_t = 4500)]
     pub bitrate: u32,
@@ -98,6 +102,7 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
     if let Some(path) = &args.record {
         outputs.start_recording("record", path)?;
     }
+    let preview = args.preview.as_deref().map(PreviewFile::start).transpose()?;
     let mut renderer = Renderer::new()?;
     renderer.set_assets(services.assets.clone());
     let mut compositor = Compositor::new(renderer)?;
@@ -162,7 +167,7 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
         if compositor.in_flight() >= showrunner_render::compose::MAX_IN_FLIGHT
             && let Some(frame) = compositor.receive()?
         {
-            deliver(&mut encoder, &mut pending, frame, &mut last_picture)?;
+            deliver(&mut encoder, &mut pending, frame, &mut last_picture, preview.as_ref(), &clock)?;
             rendered += 1;
         }
         times.add(began.elapsed());
@@ -177,7 +182,7 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
         }
     }
     while let Some(frame) = compositor.receive()? {
-        deliver(&mut encoder, &mut pending, frame, &mut last_picture)?;
+        deliver(&mut encoder, &mut pending, frame, &mut last_picture, preview.as_ref(), &clock)?;
         rendered += 1;
     }
     let wall = clock.start().elapsed();
@@ -186,6 +191,10 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
     let thread_cpu = cpu_time(CpuClock::Thread).saturating_sub(cpu_thread_start);
     let process_cpu = cpu_time(CpuClock::Process).saturating_sub(cpu_process_start);
     eprintln!("stopping: closing outputs…");
+    if let Some(preview) = preview {
+        let stats = preview.stop();
+        eprintln!("preview: {} images written, last took {:?} to encode", stats.encoded, stats.last_encode_time.unwrap_or_default());
+    }
     let finals = outputs.remove_all();
     let encoded = match encoder.finish(Duration::from_secs(5)) {
         Ok(stats) => stats,
@@ -231,8 +240,18 @@ fn event_id(event: &showrunner_media::OutputEvent) -> &str {
 
 /// Hands a composited frame to the encoder at its index, then again at each slot it
 /// must fill.
-fn deliver(encoder: &mut LiveEncoder, pending: &mut VecDeque<Pending>, frame: Frame, last: &mut Option<Bytes>) -> anyhow::Result<()> {
+fn deliver(
+    encoder: &mut LiveEncoder,
+    pending: &mut VecDeque<Pending>,
+    frame: Frame,
+    last: &mut Option<Bytes>,
+    preview: Option<&PreviewFile>,
+    clock: &FrameClock,
+) -> anyhow::Result<()> {
     let Some(slot) = pending.pop_front() else { bail!("the compositor returned a frame that was never submitted") };
+    if let Some(preview) = preview {
+        preview.offer(&frame, slot.index, clock.pts(slot.index));
+    }
     push(encoder, slot.index..slot.index + 1, &frame.pixels)?;
     push(encoder, slot.repeats, &frame.pixels)?;
     *last = Some(frame.pixels);
