@@ -40,7 +40,7 @@ pub use error::{MediaError, MissingElement, PipelineFailure};
 pub use file_encoder::{Container, EncodeSummary, FINISH_TIMEOUT, FileEncoder};
 pub use live::{
     AUDIO_RATE, EncoderStats, LiveEncoder, LiveOutputs, LiveSettings, OutputEvent, OutputState, OutputStatus, Pushed,
-    mask_stream_key,
+    QualityChange, QualityPolicy, mask_stream_key,
 };
 pub use preview::{
     MAX_PREVIEW_FPS, MAX_PREVIEW_HEIGHT, MAX_PREVIEW_WIDTH, MAX_SOURCE_SIDE, MIN_PREVIEW_FPS, MIN_PREVIEW_SIDE,

@@ -24,6 +24,8 @@ use gstreamer_app as gst_app;
 
 use super::fanout::Fanout;
 use super::outputs::LiveOutputs;
+use super::quality::{QualityController, QualityPolicy};
+use super::status::OutputEvent;
 use super::flv::TagKind;
 use crate::elements::{init, make, set_property};
 use crate::error::PipelineFailure;
@@ -46,11 +48,14 @@ pub struct LiveSettings {
     /// dropped and counted (default 6: 200 ms at 30 fps, enough to ride out a slow
     /// frame on a busy machine; 48 MB at 1080p).
     pub queue_frames: u32,
+    /// Step the bitrate down while the encoder falls behind and back up when it keeps
+    /// up (`None`: a fixed bitrate). Default: on, [`QualityPolicy::default`].
+    pub adapt: Option<QualityPolicy>,
 }
 
 impl Default for LiveSettings {
     fn default() -> Self {
-        LiveSettings { queue_frames: 6 }
+        LiveSettings { queue_frames: 6, adapt: Some(QualityPolicy::default()) }
     }
 }
 
@@ -95,6 +100,7 @@ pub struct LiveEncoder {
     counters: Arc<OutputCounters>,
     settings: EncoderSettings,
     live: LiveSettings,
+    quality: Option<QualityController>,
     last_index: Option<u64>,
     audio_samples: u64,
     frames_queued: u64,
@@ -170,6 +176,7 @@ impl LiveEncoder {
             fanout,
             counters,
             settings: settings.clone(),
+            quality: live.adapt.map(|policy| QualityController::new(policy, settings.bitrate_kbps)),
             live,
             last_index: None,
             audio_samples: 0,
@@ -212,7 +219,10 @@ impl LiveEncoder {
         let next_pts = self.settings.frame_pts_nanos(index.checked_add(1).ok_or_else(overflow)?).ok_or_else(overflow)?;
         self.last_index = Some(index);
         self.push_silence_until(next_pts)?;
-        if self.queue_depth() >= u64::from(self.live.queue_frames.max(1)) {
+        let depth = self.queue_depth();
+        let limit = u64::from(self.live.queue_frames.max(1));
+        self.adapt(depth + 1 >= limit);
+        if depth >= limit {
             self.frames_dropped += 1;
             return Ok(Pushed::Dropped);
         }
@@ -224,6 +234,19 @@ impl LiveEncoder {
         self.video.push_buffer(buffer).map_err(|flow| self.flow_error("accept a frame", flow))?;
         self.frames_queued += 1;
         Ok(Pushed::Queued)
+    }
+
+    /// Lets the quality controller see this frame; applies and reports its step.
+    fn adapt(&mut self, behind: bool) {
+        let Some(change) = self.quality.as_mut().and_then(|q| q.on_frame(behind, std::time::Instant::now())) else { return };
+        match set_property(&self.encoder, "bitrate", change.to_kbps) {
+            Ok(()) => {
+                tracing::warn!(from_kbps = change.from_kbps, to_kbps = change.to_kbps, reason = change.reason, "video bitrate changed");
+                self.settings.bitrate_kbps = change.to_kbps;
+                self.outputs.send_event(OutputEvent::QualityChanged(change));
+            }
+            Err(err) => tracing::error!(%err, "cannot change the video bitrate"),
+        }
     }
 
     /// Pushes silent samples from where the audio track ends up to `until_nanos`.
@@ -250,13 +273,17 @@ impl LiveEncoder {
         self.outputs.clone()
     }
 
-    /// Changes the video bitrate while live (x264 applies it from the next frame).
+    /// Changes the video bitrate while live (x264 applies it from the next frame); it
+    /// becomes the target quality adaptation steps down from and back up to.
     pub fn set_bitrate(&mut self, kbps: u32) -> Result<(), MediaError> {
         let mut checked = self.settings.clone();
         checked.bitrate_kbps = kbps;
         checked.validate()?;
         set_property(&self.encoder, "bitrate", kbps)?;
         self.settings.bitrate_kbps = kbps;
+        if let Some(quality) = &mut self.quality {
+            quality.retarget(kbps);
+        }
         Ok(())
     }
 

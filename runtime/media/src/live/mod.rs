@@ -1,7 +1,8 @@
 //! Live output: the programme encoded once (H.264 + AAC in FLV) and fanned out to any
 //! number of RTMP/RTMPS destinations and a recorder, each on its own thread behind its
 //! own bounded queue, so a slow or dead destination never stalls the render or the
-//! others. Destinations reconnect by themselves; every state change is an event.
+//! others. Destinations reconnect by themselves; the bitrate steps down while the
+//! encoder falls behind and back up when it keeps up; every change is an event.
 //!
 //! ```no_run
 //! use showrunner_media::{EncoderSettings, LiveEncoder, LiveSettings};
@@ -22,6 +23,7 @@ mod encoder;
 mod fanout;
 mod flv;
 mod outputs;
+mod quality;
 mod recorder;
 mod rtmp;
 mod status;
@@ -29,4 +31,5 @@ mod tag_pipeline;
 
 pub use encoder::{AUDIO_RATE, EncoderStats, LiveEncoder, LiveSettings, Pushed};
 pub use outputs::LiveOutputs;
+pub use quality::{QualityChange, QualityPolicy};
 pub use status::{OutputEvent, OutputState, OutputStatus, mask_stream_key};

@@ -130,6 +130,10 @@ impl LiveOutputs {
         received.try_iter().collect()
     }
 
+    pub(crate) fn send_event(&self, event: OutputEvent) {
+        self.inner.events.send(event);
+    }
+
     /// Events lost because nobody drained them (the queue holds 1024).
     pub fn events_dropped(&self) -> u64 {
         self.inner.events_dropped.load(Ordering::Relaxed)

@@ -58,6 +58,8 @@ pub struct OutputStatus {
 pub enum OutputEvent {
     StateChanged { id: String, state: OutputState },
     Reconnected { id: String, reconnects: u32 },
+    /// The encoder's video bitrate was stepped (quality adaptation): every output.
+    QualityChanged(super::quality::QualityChange),
 }
 
 /// Events queued for the reader; older ones are kept, newer ones dropped (counted) when full.

@@ -21,7 +21,7 @@ use bytes::Bytes;
 use clap::Args;
 use indicatif::ProgressBar;
 use showrunner_engine::{EngineEvent, EngineOptions, FrameClock, LatePolicy};
-use showrunner_media::{EncoderSettings, LiveEncoder, LiveSettings, X264Preset};
+use showrunner_media::{EncoderSettings, LiveEncoder, LiveSettings, OutputEvent, X264Preset};
 use showrunner_render::{Compositor, Frame, Renderer};
 use showrunner_wasm::Host;
 
@@ -46,6 +46,10 @@ pub struct LiveArgs {
     /// Video bitrate in kbit/s.
     #[arg(long, default_value_t = 4500)]
     pub bitrate: u32,
+    /// Keep the bitrate fixed instead of stepping it down (to half at most) while the
+    /// encoder falls behind and back up when it keeps up.
+    #[arg(long)]
+    pub fixed_bitrate: bool,
     /// x264 speed preset: ultrafast, superfast, veryfast, faster, fast, medium.
     #[arg(long, default_value = "veryfast", value_parser = parse_preset)]
     pub preset: X264Preset,
@@ -93,7 +97,8 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
         preset: args.preset,
         ..EncoderSettings::new(width, height, spec.fps_num, spec.fps_den)
     };
-    let mut encoder = LiveEncoder::start(&settings, LiveSettings::default()).context("cannot start the live encoder")?;
+    let live = LiveSettings { adapt: if args.fixed_bitrate { None } else { LiveSettings::default().adapt }, ..LiveSettings::default() };
+    let mut encoder = LiveEncoder::start(&settings, live).context("cannot start the live encoder")?;
     let outputs = encoder.outputs();
     for (n, url) in args.rtmp.iter().enumerate() {
         let id = if n == 0 { "rtmp".to_owned() } else { format!("rtmp{}", n + 1) };
@@ -134,6 +139,7 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
     let mut last_index = 0u64;
     let mut pass = 0u64;
     let mut cues_fired = 0u64;
+    let mut bitrate_changes = 0u64;
     let mut next_status = Instant::now() + args.status_every;
     while !stop.load(Ordering::Relaxed) {
         let tick = clock.wait_next();
@@ -172,7 +178,8 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
         }
         times.add(began.elapsed());
         for event in outputs.drain_events() {
-            let target = outputs.status(event_id(&event)).map(|s| s.target);
+            bitrate_changes += u64::from(matches!(event, OutputEvent::QualityChanged(_)));
+            let target = event_id(&event).and_then(|id| outputs.status(id)).map(|s| s.target);
             eprintln!("{}", event_line(&event, target.as_deref()));
         }
         if Instant::now() >= next_status {
@@ -218,6 +225,8 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
         process_cpu_ms_per_frame: per_frame(process_cpu),
         module_faults: faults,
         cues_fired,
+        bitrate_kbps: encoded.bitrate_kbps,
+        bitrate_changes,
         outputs: finals.iter().map(Into::into).collect(),
     };
     summary.print();
@@ -232,9 +241,10 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
     Ok(ExitCode::SUCCESS)
 }
 
-fn event_id(event: &showrunner_media::OutputEvent) -> &str {
+fn event_id(event: &OutputEvent) -> Option<&str> {
     match event {
-        showrunner_media::OutputEvent::StateChanged { id, .. } | showrunner_media::OutputEvent::Reconnected { id, .. } => id,
+        OutputEvent::StateChanged { id, .. } | OutputEvent::Reconnected { id, .. } => Some(id),
+        OutputEvent::QualityChanged(_) => None,
     }
 }
 

@@ -112,6 +112,9 @@ pub fn event_line(event: &OutputEvent, target: Option<&str>) -> String {
         OutputEvent::StateChanged { id, state: OutputState::Failed { error } } => format!("output {id}{target}: failed: {error}"),
         OutputEvent::StateChanged { id, state } => format!("output {id}{target}: {}", state.name()),
         OutputEvent::Reconnected { id, reconnects } => format!("output {id}{target}: reconnected ({reconnects} so far)"),
+        OutputEvent::QualityChanged(change) => {
+            format!("encoder: video bitrate {} → {} kbit/s ({})", change.from_kbps, change.to_kbps, change.reason)
+        }
     }
 }
 
@@ -135,6 +138,9 @@ pub struct LiveSummary {
     pub process_cpu_ms_per_frame: f64,
     pub module_faults: usize,
     pub cues_fired: u64,
+    /// The video bitrate at the end, and how often adaptation changed it.
+    pub bitrate_kbps: u32,
+    pub bitrate_changes: u64,
     pub outputs: Vec<OutputSummary>,
 }
 
@@ -164,8 +170,8 @@ impl From<&OutputStatus> for OutputSummary {
 impl LiveSummary {
     pub fn print(&self) {
         eprintln!(
-            "live for {:.1} s ({}x{} @ {:.3} fps): {} frames rendered, {} late, {} repeated, {} skipped; encoder dropped {}; \
-             pts drift {:+.1} ms; CPU per frame: render thread {:.1} ms, whole process {:.1} ms",
+            "live for {:.1} s ({}x{} @ {:.3} fps): {} frames rendered, {} late, {} repeated, {} skipped; encoder dropped {}, \
+             bitrate {} kbit/s after {} changes; pts drift {:+.1} ms; CPU per frame: render thread {:.1} ms, whole process {:.1} ms",
             self.seconds,
             self.width,
             self.height,
@@ -175,6 +181,8 @@ impl LiveSummary {
             self.frames_repeated,
             self.frames_skipped,
             self.encoder_frames_dropped,
+            self.bitrate_kbps,
+            self.bitrate_changes,
             self.pts_drift_ms,
             self.render_thread_cpu_ms_per_frame,
             self.process_cpu_ms_per_frame
