@@ -147,6 +147,27 @@ fn a_recording_stays_playable_when_the_process_is_killed() {
 }
 
 #[test]
+fn a_dead_server_is_retried_and_never_holds_up_the_end_of_the_show() {
+    let dead_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let started = Instant::now();
+    let out = common::showrunner(&[
+        "live",
+        &clock_module(),
+        "--size",
+        "320x180",
+        "--duration",
+        "3s",
+        "--rtmp",
+        &format!("rtmp://127.0.0.1:{dead_port}/live/nobody"),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("; retry 1 in 500ms") && stderr.contains("; retry 2 in 1s"), "backoff is reported: {stderr}");
+    assert!(stderr.contains("output rtmp (") && stderr.contains("): stopped, 0 bytes"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(20), "it ended promptly: {:?}", started.elapsed());
+}
+
+#[test]
 fn bad_outputs_are_refused_before_the_show_starts() {
     let no_output = common::showrunner(&["live", &clock_module(), "--duration", "1s"]);
     assert_eq!(no_output.status.code(), Some(2));

@@ -7,11 +7,12 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use super::fanout::Fanout;
 use super::recorder::Recorder;
 use super::rtmp::{RtmpDestination, validate_url};
-use super::status::{EventSender, OutputEvent, OutputStatus, SharedStatus, event_channel, mask_stream_key};
+use super::status::{EventSender, OutputEvent, OutputState, OutputStatus, SharedStatus, event_channel, mask_stream_key};
 use crate::MediaError;
 
 /// Tags an output may have waiting (about 7 s at 30 fps with audio) before it drops
@@ -107,6 +108,19 @@ impl LiveOutputs {
             Runner::Recorder(recorder) => recorder.stop(),
         }
         Ok(output.status.snapshot())
+    }
+
+    /// Waits up to `timeout` for every output to stop by itself, as they do once the
+    /// encoder finished and they sent what it encoded; true if all did.
+    pub fn wait_stopped(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let done = self.outputs().iter().all(|o| matches!(o.status.snapshot().state, OutputState::Stopped | OutputState::Failed { .. }));
+            if done || Instant::now() >= deadline {
+                return done;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Stops every output, as [`LiveOutputs::remove`] does.

@@ -113,7 +113,9 @@ fn run(url: &str, feed: &Feed, status: &SharedStatus, stop: &AtomicBool) {
                 let retry_in = backoff(attempt);
                 tracing::warn!(output = %status.snapshot().id, target = %status.snapshot().target, %error, ?retry_in, "RTMP output failed; retrying");
                 status.set_state(OutputState::Retrying { attempt, last_error: error, retry_in });
-                wait_out(retry_in, feed, stop);
+                if wait_out(retry_in, feed, stop) {
+                    break;
+                }
             }
         }
     }
@@ -125,14 +127,20 @@ fn backoff(attempt: u32) -> Duration {
     FIRST_BACKOFF.saturating_mul(1u32 << attempt.saturating_sub(1).min(8)).min(MAX_BACKOFF)
 }
 
-/// Sleeps `delay` unless stopped, discarding (and counting) what the feed delivers.
-fn wait_out(delay: Duration, feed: &Feed, stop: &AtomicBool) {
+/// Sleeps `delay` unless stopped, discarding (and counting) what the feed delivers;
+/// true when the stream ended meanwhile (there is nothing left to reconnect for).
+fn wait_out(delay: Duration, feed: &Feed, stop: &AtomicBool) -> bool {
     let until = Instant::now() + delay;
     while Instant::now() < until && !stop.load(Ordering::Relaxed) {
-        if let Next::Tag(_) = feed.next(POLL) {
-            feed.counters().dropped.fetch_add(1, Ordering::Relaxed);
+        match feed.next(POLL) {
+            Next::Tag(_) => {
+                feed.counters().dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            Next::Idle => {}
+            Next::Ended => return true,
         }
     }
+    false
 }
 
 /// One connection. A reconnection (`resync`) drops what queued while it was down and

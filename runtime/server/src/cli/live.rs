@@ -197,13 +197,17 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
     let drift = wall.as_secs_f64() - clock.pts(frame_slots).as_secs_f64();
     let thread_cpu = cpu_time(CpuClock::Thread).saturating_sub(cpu_thread_start);
     let process_cpu = cpu_time(CpuClock::Process).saturating_sub(cpu_process_start);
-    eprintln!("stopping: closing outputs…");
+    eprintln!("stopping: sending the last frames, closing outputs…");
     if let Some(preview) = preview {
         let stats = preview.stop();
         eprintln!("preview: {} images written, last took {:?} to encode", stats.encoded, stats.last_encode_time.unwrap_or_default());
     }
+    // Encode what is queued and hand it to the outputs, let them send it (a recording
+    // gets every frame), then stop whatever is still trying (a dead server).
+    let finished = encoder.finish(Duration::from_secs(5));
+    outputs.wait_stopped(Duration::from_secs(5));
     let finals = outputs.remove_all();
-    let encoded = match encoder.finish(Duration::from_secs(5)) {
+    let encoded = match finished {
         Ok(stats) => stats,
         Err(e) => bail!("the live encoder did not finish cleanly: {e}"),
     };
