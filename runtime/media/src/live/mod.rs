@@ -22,6 +22,7 @@
 mod encoder;
 mod fanout;
 mod flv;
+mod output_thread;
 mod outputs;
 mod quality;
 mod recorder;

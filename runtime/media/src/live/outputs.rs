@@ -10,8 +10,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::fanout::Fanout;
-use super::recorder::Recorder;
-use super::rtmp::{RtmpDestination, validate_url};
+use super::output_thread::OutputThread;
+use super::rtmp::validate_url;
+use super::{recorder, rtmp};
 use super::status::{EventSender, OutputEvent, OutputState, OutputStatus, SharedStatus, event_channel, mask_stream_key};
 use crate::MediaError;
 
@@ -21,15 +22,10 @@ const FEED_CAPACITY: usize = 512;
 /// Longest output id.
 const MAX_ID_LEN: usize = 64;
 
-enum Runner {
-    Rtmp(RtmpDestination),
-    Recorder(Recorder),
-}
-
 struct Output {
     id: String,
     status: Arc<SharedStatus>,
-    runner: Runner,
+    thread: OutputThread,
 }
 
 struct Inner {
@@ -70,19 +66,19 @@ impl LiveOutputs {
     /// watch [`LiveOutputs::status`].
     pub fn add_rtmp(&self, id: &str, url: &str) -> Result<(), MediaError> {
         validate_url(url)?;
-        self.add(id, mask_stream_key(url), |feed, status| RtmpDestination::spawn(url.to_owned(), feed, status).map(Runner::Rtmp))
+        self.add(id, mask_stream_key(url), |feed, status| rtmp::spawn(url.to_owned(), feed, status))
     }
 
     /// Starts recording the programme to `path` (.mkv, a new file) as output `id`.
     pub fn start_recording(&self, id: &str, path: &Path) -> Result<(), MediaError> {
-        self.add(id, path.display().to_string(), |feed, status| Recorder::spawn(path.to_owned(), feed, status).map(Runner::Recorder))
+        self.add(id, path.display().to_string(), |feed, status| recorder::spawn(path.to_owned(), feed, status))
     }
 
     fn add(
         &self,
         id: &str,
         target: String,
-        spawn: impl FnOnce(super::fanout::Feed, Arc<SharedStatus>) -> Result<Runner, MediaError>,
+        spawn: impl FnOnce(super::fanout::Feed, Arc<SharedStatus>) -> Result<OutputThread, MediaError>,
     ) -> Result<(), MediaError> {
         validate_id(id)?;
         let mut outputs = self.outputs();
@@ -90,8 +86,8 @@ impl LiveOutputs {
             return Err(MediaError::InvalidOutput { target, reason: format!("an output named `{id}` exists already") });
         }
         let status = SharedStatus::new(id, target, self.inner.events.clone());
-        let runner = spawn(self.inner.fanout.subscribe(FEED_CAPACITY), Arc::clone(&status))?;
-        outputs.push(Output { id: id.to_owned(), status, runner });
+        let thread = spawn(self.inner.fanout.subscribe(FEED_CAPACITY), Arc::clone(&status))?;
+        outputs.push(Output { id: id.to_owned(), status, thread });
         Ok(())
     }
 
@@ -103,10 +99,7 @@ impl LiveOutputs {
             let index = outputs.iter().position(|o| o.id == id).ok_or_else(|| MediaError::UnknownOutput { id: id.to_owned() })?;
             outputs.remove(index)
         };
-        match output.runner {
-            Runner::Rtmp(destination) => destination.stop(),
-            Runner::Recorder(recorder) => recorder.stop(),
-        }
+        output.thread.stop();
         Ok(output.status.snapshot())
     }
 

@@ -12,12 +12,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use gstreamer::prelude::*;
 
 use super::fanout::{Feed, Next};
+use super::output_thread::OutputThread;
 use super::status::{OutputState, SharedStatus};
 use super::tag_pipeline::{Push, TagPipeline, step, stream_headers};
 use crate::MediaError;
@@ -50,53 +50,20 @@ pub(crate) fn validate_path(path: &Path) -> Result<(), MediaError> {
     Ok(())
 }
 
-/// The running recorder thread.
-pub(crate) struct Recorder {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Recorder {
-    pub(crate) fn spawn(path: PathBuf, feed: Feed, status: Arc<SharedStatus>) -> Result<Recorder, MediaError> {
-        validate_path(&path)?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let thread = std::thread::Builder::new()
-            .name("recorder".into())
-            .spawn(move || {
-                let outcome = record(&path, &feed, &status, &flag);
-                update_size(&path, &feed, &status);
-                match outcome {
-                    Ok(()) => status.set_state(OutputState::Stopped),
-                    Err(err) => {
-                        tracing::error!(path = %path.display(), %err, "recording failed");
-                        status.set_state(OutputState::Failed { error: err.to_string() });
-                    }
-                }
-            })
-            .map_err(|e| MediaError::Io { action: "start the recorder thread for", path: PathBuf::new(), source: e })?;
-        Ok(Recorder { stop, thread: Some(thread) })
-    }
-
-    /// Closes the file (duration and index written) and joins the thread.
-    pub(crate) fn stop(mut self) {
-        self.stop_and_join();
-    }
-
-    fn stop_and_join(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take()
-            && thread.join().is_err()
-        {
-            tracing::error!("the recorder thread panicked");
+/// Checks `path` and starts the recorder's thread.
+pub(crate) fn spawn(path: PathBuf, feed: Feed, status: Arc<SharedStatus>) -> Result<OutputThread, MediaError> {
+    validate_path(&path)?;
+    OutputThread::spawn("recorder".into(), move |stop| {
+        let outcome = record(&path, &feed, &status, stop);
+        update_size(&path, &feed, &status);
+        match outcome {
+            Ok(()) => status.set_state(OutputState::Stopped),
+            Err(err) => {
+                tracing::error!(path = %path.display(), %err, "recording failed");
+                status.set_state(OutputState::Failed { error: err.to_string() });
+            }
         }
-    }
-}
-
-impl Drop for Recorder {
-    fn drop(&mut self) {
-        self.stop_and_join();
-    }
+    })
 }
 
 fn record(path: &Path, feed: &Feed, status: &SharedStatus, stop: &AtomicBool) -> Result<(), MediaError> {

@@ -9,13 +9,13 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use gstreamer as gst;
 use gstreamer::prelude::*;
 
 use super::fanout::{Feed, Next};
+use super::output_thread::OutputThread;
 use super::status::{OutputState, SharedStatus};
 use super::tag_pipeline::{Push, TagPipeline, step};
 use crate::MediaError;
@@ -54,43 +54,10 @@ pub(crate) fn validate_url(url: &str) -> Result<(), MediaError> {
     }
 }
 
-/// The running destination thread.
-pub(crate) struct RtmpDestination {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl RtmpDestination {
-    pub(crate) fn spawn(url: String, feed: Feed, status: Arc<SharedStatus>) -> Result<RtmpDestination, MediaError> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let name = format!("rtmp-out:{}", status.snapshot().id);
-        let thread = std::thread::Builder::new()
-            .name(name.chars().take(15).collect())
-            .spawn(move || run(&url, &feed, &status, &flag))
-            .map_err(|e| MediaError::Io { action: "start the thread of output", path: name.into(), source: e })?;
-        Ok(RtmpDestination { stop, thread: Some(thread) })
-    }
-
-    /// Ends the stream on the server (briefly) and joins the thread.
-    pub(crate) fn stop(mut self) {
-        self.stop_and_join();
-    }
-
-    fn stop_and_join(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take()
-            && thread.join().is_err()
-        {
-            tracing::error!("an RTMP output thread panicked");
-        }
-    }
-}
-
-impl Drop for RtmpDestination {
-    fn drop(&mut self) {
-        self.stop_and_join();
-    }
+/// Starts the destination's thread.
+pub(crate) fn spawn(url: String, feed: Feed, status: Arc<SharedStatus>) -> Result<OutputThread, MediaError> {
+    let name = format!("rtmp-out:{}", status.snapshot().id);
+    OutputThread::spawn(name, move |stop| run(&url, &feed, &status, stop))
 }
 
 /// How one connection ended.
