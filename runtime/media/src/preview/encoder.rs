@@ -11,8 +11,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use image::ExtendedColorType;
-use image::codecs::jpeg::JpegEncoder;
+use jpeg_encoder::{ColorType, Encoder as JpegEncoder, EncodingError};
 
 use super::scale::{BoxScaler, fit_inside};
 use super::{MAX_SOURCE_SIDE, PreviewError, PreviewImage, PreviewSettings, PreviewStats, validate_name};
@@ -270,18 +269,16 @@ impl FrameWorker {
         FrameWorker { settings, scaler: BoxScaler::default(), rgb: Vec::new(), jpeg_capacity: 64 * 1024 }
     }
 
-    fn encode(&mut self, job: &Job) -> Result<Encoded, image::ImageError> {
+    fn encode(&mut self, job: &Job) -> Result<Encoded, EncodingError> {
         let started = Instant::now();
         let (width, height) = fit_inside(job.width, job.height, self.settings.max_width, self.settings.max_height);
         self.scaler.downscale(&job.pixels, (job.width, job.height), job.opaque, (width, height), &mut self.rgb);
         let downscale_time = started.elapsed();
         let mut jpeg = Vec::with_capacity(self.jpeg_capacity);
-        JpegEncoder::new_with_quality(&mut jpeg, self.settings.quality).encode(
-            &self.rgb,
-            width,
-            height,
-            ExtendedColorType::Rgb8,
-        )?;
+        // Preview sides are at most 3840 (validated), within the encoder's u16.
+        let side = |v: u32| u16::try_from(v).unwrap_or(u16::MAX);
+        // Default sampling: 4:2:0 below quality 90, as broadcast previews are.
+        JpegEncoder::new(&mut jpeg, self.settings.quality).encode(&self.rgb, side(width), side(height), ColorType::Rgb)?;
         self.jpeg_capacity = jpeg.len() + jpeg.len() / 4;
         Ok(Encoded { jpeg: Bytes::from(jpeg), width, height, downscale_time, encode_time: started.elapsed() })
     }
