@@ -35,6 +35,8 @@ const APT_PACKAGES: &[(&str, Option<&str>)] = &[
     ("gstreamer1.0-plugins-good", None),
     ("gstreamer1.0-plugins-bad", None),
     ("gstreamer1.0-plugins-ugly", None),
+    // avdec_h264 and the other FFmpeg decoders for live inputs (files, RTMP ingest).
+    ("gstreamer1.0-libav", None),
     // gst-inspect-1.0 / gst-launch-1.0 to check an install by hand.
     ("gstreamer1.0-tools", Some("gst-launch-1.0")),
     // ffprobe and ffmpeg read encoded files back in the media tests.

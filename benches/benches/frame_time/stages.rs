@@ -128,7 +128,7 @@ impl StageMeter {
             let started = Instant::now();
             let has_text = layer.ops.iter().any(|op| matches!(op, DrawOp::Text(_)));
             let glyphs = if has_text { lay_out_text(&mut self.text, &layer.ops).0 } else { HashMap::new() };
-            let mut resources = FrameResources { store: None, time: Duration::ZERO, max_side, found: HashMap::new(), glyphs };
+            let mut resources = FrameResources { store: None, live: None, live_found: HashMap::new(), time: Duration::ZERO, max_side, found: HashMap::new(), glyphs };
             let flat = flatten(&layer.ops, self.width, self.height, max_side, &mut self.cache, &mut resources);
             self.cache.end_frame();
             took += started.elapsed();

@@ -18,6 +18,8 @@
 //!   before any pixel buffer exists, and the `image` crate's own limits stop decompression
 //!   bombs while decoding.
 //! - **Missing assets**: [`AssetStore::note_missing`] says "warn" once per missing name.
+//! - **Live inputs**: [`LiveInputs`] holds the newest decoded frame of each live input
+//!   (ingest feeds, media files) for `video` ops; latest wins, nothing queues.
 //!
 //! Pixel format: every [`ImageFrame::pixels`] is premultiplied-alpha sRGB RGBA8, tightly
 //! packed, top row first; animations are stored as full, composited frames with delays.
@@ -31,6 +33,7 @@ mod error;
 mod image;
 mod info;
 mod limits;
+mod live;
 mod loader;
 mod pixels;
 mod remembered;
@@ -41,4 +44,5 @@ pub use crate::error::{AssetError, LimitKind, SUPPORTED_FORMATS};
 pub use crate::image::{ContentHash, Image, ImageFrame};
 pub use crate::info::{AssetInfo, AssetStatus, DirLoad, SkippedFile};
 pub use crate::limits::{AssetLimits, DecoderSettings, MAX_NAME_BYTES, validate_name};
+pub use crate::live::{LiveFrame, LiveFrameError, LiveInputs, MAX_LIVE_SIDE};
 pub use crate::store::AssetStore;

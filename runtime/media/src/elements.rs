@@ -34,6 +34,15 @@ pub(crate) const LIVE_ELEMENTS: &[MissingElement] = &[
     MissingElement { element: "rtmp2sink", package: "gstreamer1.0-plugins-bad" },
 ];
 
+/// The elements live inputs use: decoding files, URLs and RTMP ingest feeds to RGBA.
+pub(crate) const INPUT_ELEMENTS: &[MissingElement] = &[
+    MissingElement { element: "uridecodebin", package: "gstreamer1.0-plugins-base" },
+    MissingElement { element: "decodebin", package: "gstreamer1.0-plugins-base" },
+    MissingElement { element: "videoscale", package: "gstreamer1.0-plugins-base" },
+    MissingElement { element: "flvdemux", package: "gstreamer1.0-plugins-good" },
+    MissingElement { element: "avdec_h264", package: "gstreamer1.0-libav" },
+];
+
 /// Initialises GStreamer once per process; later calls return the first outcome.
 pub(crate) fn init() -> Result<(), MediaError> {
     static INIT: OnceLock<Result<(), String>> = OnceLock::new();
@@ -49,6 +58,11 @@ pub fn probe_elements() -> Result<(), MediaError> {
 /// Like [`probe_elements`], for live output (RTMP, the recorder) as well.
 pub fn probe_live_elements() -> Result<(), MediaError> {
     probe(FILE_ELEMENTS.iter().chain(LIVE_ELEMENTS))
+}
+
+/// Checks the elements live inputs (media files, URLs, RTMP ingest) decode with.
+pub fn probe_input_elements() -> Result<(), MediaError> {
+    probe(INPUT_ELEMENTS.iter())
 }
 
 fn probe<'a>(elements: impl Iterator<Item = &'a MissingElement>) -> Result<(), MediaError> {
@@ -72,6 +86,7 @@ fn package_of(factory: &str) -> &'static str {
     FILE_ELEMENTS
         .iter()
         .chain(LIVE_ELEMENTS)
+        .chain(INPUT_ELEMENTS)
         .find(|e| e.element == factory)
         .map_or("a GStreamer plugins package (gstreamer1.0-plugins-*)", |e| e.package)
 }

@@ -92,6 +92,17 @@ pub enum MediaError {
     #[error("output {target} is not usable: {reason}")]
     InvalidOutput { target: String, reason: String },
 
+    /// A live input (media URI, ingest key) was refused before anything started.
+    #[error("input `{input}` is not usable: {reason}")]
+    InvalidInput { input: String, reason: String },
+
+    /// GStreamer could not build or start an input's decode pipeline.
+    #[error("input `{input}` could not be set up: {reason}")]
+    InputSetup { input: String, reason: String },
+
+    #[error("there is no input named `{name}`")]
+    UnknownInput { name: String },
+
     #[error("there is no output named `{id}`")]
     UnknownOutput { id: String },
 

@@ -2,7 +2,9 @@
 //! offline encoding of straight-alpha sRGB RGBA8 frames to H.264 files (`.mp4`, `.mkv`;
 //! [`FileEncoder`]), live output (one H.264 + AAC encode fanned out to RTMP/RTMPS
 //! destinations and a Matroska recorder; [`LiveEncoder`], [`LiveOutputs`]) and reduced
-//! JPEG previews ([`PreviewEncoder`]). Ingest of external video belongs here too.
+//! JPEG previews ([`PreviewEncoder`]), and live inputs: media files and URLs
+//! ([`MediaInput`], optionally looping) and RTMP ingest feeds decoded to
+//! [`showrunner_assets::LiveInputs`] for `video` ops.
 //!
 //! It knows no Wasm and nothing about scenes or guests: it takes finished frames.
 //! Live outputs must never block the render thread (they will drop or skip rather than
@@ -29,15 +31,21 @@ mod composite;
 mod elements;
 mod error;
 mod file_encoder;
+mod input;
 mod live;
 mod pipeline;
 mod preview;
 mod settings;
 
 pub use composite::composite_over_background;
-pub use elements::{probe_elements, probe_live_elements};
+pub use elements::{probe_elements, probe_input_elements, probe_live_elements};
 pub use error::{MediaError, MissingElement, PipelineFailure};
 pub use file_encoder::{Container, EncodeSummary, FINISH_TIMEOUT, FileEncoder};
+pub use input::{
+    FrameCounters, FrameSink, INPUT_EVENT_CAPACITY, InputEvent, InputEvents, InputSource, InputState, InputStatus,
+    MAX_INPUT_HEIGHT, MAX_INPUT_NAME_BYTES, MAX_INPUT_WIDTH, MAX_MEDIA_URI_BYTES, MediaInput, MediaInputSettings,
+};
+pub use input::{INGEST_IDLE_TIMEOUT, INGEST_PUBLISH_DEADLINE, IngestKey, IngestServer, IngestSettings};
 pub use live::{
     AUDIO_RATE, EncoderStats, LiveEncoder, LiveOutputs, LiveSettings, OutputEvent, OutputState, OutputStatus, Pushed,
     QualityChange, QualityPolicy, mask_stream_key,

@@ -4,8 +4,10 @@
 //! Each layer is rasterized by the [`Renderer`] into its own texture covering where it
 //! can have ink, and kept: a layer whose `version` and size did not change is neither
 //! re-tessellated nor re-rasterized, its texture is composited again (damage
-//! tracking, as a browser does for unchanged layers). A frame whose whole plan is
-//! unchanged is not drawn at all: the previous pixels are returned. Layers are
+//! tracking, as a browser does for unchanged layers), unless a picture it draws
+//! changed ([`Renderer::image_state`]: a GIF advanced, an image arrived, a live input
+//! showed a new frame). A frame whose whole plan and pictures are unchanged is not
+//! drawn at all: the previous pixels are returned. Layers are
 //! composited as textured quads with their transform, opacity (applied to the layer as
 //! a whole) and crop; when only a few layers changed, the frame starts from a copy of
 //! the previous one and only their boxes are composited again (`damage`). A scene
@@ -76,7 +78,7 @@ struct CachedLayer {
     version: u64,
     ops: Arc<Vec<DrawOp>>,
     size: (u32, u32),
-    /// What its images showed (see [`Renderer::image_state`]).
+    /// What its images and live inputs showed (see [`Renderer::image_state`]).
     images: Vec<Option<(u64, usize)>>,
 }
 
@@ -96,7 +98,8 @@ struct PlanKey {
     background: Option<[u8; 3]>,
     scenes: Vec<(SceneView, Vec<LayerKey>)>,
     overlay: Arc<Vec<DrawOp>>,
-    /// What the images of every layer and the overlay show (animations, late arrivals).
+    /// What the pictures of every layer and the overlay show (animations, late
+    /// arrivals, live inputs' frames).
     images: Vec<Vec<Option<(u64, usize)>>>,
 }
 
@@ -203,6 +206,9 @@ impl Compositor {
             return Err(RenderError::BadSize { width, height, max });
         }
         self.renderer.set_time(Duration::from_secs_f64(plan.frame.time.max(0.0)));
+        // Pictures are looked at before drawing: a live frame published in between is
+        // drawn but not in the key, so the next frame draws its layer again rather than
+        // keep a stale picture.
         let key = plan_key(plan, width, height, self.background, &self.renderer);
         if self.last_key.as_ref() == Some(&key) {
             self.stats = ComposeStats { frame_reused: true, layers_reused: count_layers(plan), ..ComposeStats::default() };
@@ -290,7 +296,7 @@ impl Compositor {
     }
 
     /// Draws a layer into its cached texture unless the cache already holds this
-    /// version with its images showing `images` (see [`Renderer::image_state`]); true
+    /// version with its pictures showing `images` (see [`Renderer::image_state`]); true
     /// when it drew.
     fn rasterize_layer(&mut self, encoder: &mut wgpu::CommandEncoder, layer: &LayerPlan, images: Vec<Option<(u64, usize)>>, width: u32, height: u32) -> Result<bool, RenderError> {
         if let Some(c) = self.layers.get(&layer.id)

@@ -1,19 +1,19 @@
-//! Emitting: turns one op's triangles (a tessellated mesh, glyph quads, an image or
-//! layer quad) into [`crate::scene::Scene`] vertices and draws, with its paint, depth and stencil
-//! state; keeps the per-pass bounds that size layers, the gradient ramps and the
-//! images a list uses.
+//! Emitting: turns one op's triangles (a tessellated mesh, glyph quads, an image,
+//! video or layer quad) into [`crate::scene::Scene`] vertices and draws, with its
+//! paint, depth and stencil state; keeps the per-pass bounds that size layers, the
+//! gradient ramps and the pictures (asset frames, live inputs) a list samples.
 //!
 //! It must not touch the GPU and must not panic; ops it cannot place (non-finite
 //! positions, the vertex budget) are counted by the caller's [`Flattened`].
 
 use std::collections::HashMap;
 
-use showrunner_core::{Affine, ImageDraw, Paint};
+use showrunner_core::{Affine, ImageDraw, Paint, Rect, VideoDraw};
 
 use crate::flatten::{Flattened, ImageLookup, MAX_FRAME_VERTICES, NO_TEXTURES, Resources, layer_rect};
 use crate::paint::{Ramps, apply, compose, invert, linear_map, premultiplied, radial_map};
 use crate::rect_clip::{ClipRect, clip_triangles};
-use crate::scene::{Blend, Bounds, DrawState, Pass, PixelRect, Shader, StencilMode, TexRef, Vertex, kind};
+use crate::scene::{Blend, Bounds, DrawState, ImageUse, Pass, PixelRect, Shader, StencilMode, TexRef, Vertex, kind};
 use crate::tessellate::Mesh;
 
 /// How an op's paint becomes vertex attributes.
@@ -90,7 +90,8 @@ pub struct Emitter<'a> {
     z_count: u32,
     bounds: Vec<Bounds>,
     ramps: Ramps,
-    images: HashMap<(u64, usize), usize>,
+    /// Index of each picture in `Scene::images`.
+    images: HashMap<ImageUse, usize>,
 }
 
 impl<'a> Emitter<'a> {
@@ -107,18 +108,20 @@ impl<'a> Emitter<'a> {
         (self.z_count as f32 * self.z_step).min(1.0)
     }
 
+    /// The index of `picture` in the scene's texture list, added on first use.
+    fn texture_index(&mut self, picture: ImageUse) -> usize {
+        let next = self.out.scene.images.len();
+        *self.images.entry(picture).or_insert_with_key(|picture| {
+            self.out.scene.images.push(picture.clone());
+            next
+        })
+    }
+
     /// The texture index of an image, registering it on first use; `None` (and
     /// counted) when there is none.
     fn image_texture(&mut self, name: &str, paint: bool) -> Option<(usize, u32, u32)> {
         match self.res.image(name) {
-            ImageLookup::Found { key, width, height } => {
-                let next = self.out.scene.images.len();
-                let index = *self.images.entry(key).or_insert(next);
-                if index == next {
-                    self.out.scene.images.push(crate::scene::ImageUse { key });
-                }
-                Some((index, width, height))
-            }
+            ImageLookup::Found { key, width, height } => Some((self.texture_index(ImageUse::Asset(key)), width, height)),
             ImageLookup::Missing => {
                 self.out.missing_uses += 1;
                 if !self.out.missing.iter().any(|n| n == name) {
@@ -270,7 +273,6 @@ impl<'a> Emitter<'a> {
         self.finish_op(start, &indices, bounds, at)
     }
 
-    /// Draws the glyphs of the text op at `op`.
     /// Draws the glyphs of the text op at `op`; `at` gives pass, clip level and blend.
     pub fn text(&mut self, op: usize, plan: &PaintPlan, t: &Affine, at: At) {
         let Some(glyphs) = self.res.glyphs(op) else {
@@ -291,17 +293,32 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// Draws an image op into its destination rectangle.
     /// Draws an image op into its destination rectangle; `at` gives pass, clip level
     /// and blend.
     pub fn image(&mut self, image: &ImageDraw, t: &Affine, opacity: f32, at: At) {
         let Some((texture, _, _)) = self.image_texture(&image.asset, false) else { return };
-        let d = &image.dest;
-        let alpha = (opacity * image.opacity).clamp(0.0, 1.0);
-        if d.width <= 0.0 || d.height <= 0.0 || alpha <= 0.0 {
+        self.picture(texture, &image.dest, opacity * image.opacity, t, at);
+    }
+
+    /// Draws the newest frame of a video op's live input into its destination
+    /// rectangle, as [`Emitter::image`] draws an image; an input without a frame draws
+    /// nothing (counted in `Skipped::video`).
+    pub fn video(&mut self, video: &VideoDraw, t: &Affine, opacity: f32, at: At) {
+        if !self.res.live(&video.input) {
+            self.out.skipped.video += 1;
             return;
         }
-        let quad = Quad { rect: [d.x, d.y, d.x + d.width, d.y + d.height], uv: [0.0, 0.0, 1.0, 1.0] };
+        let texture = self.texture_index(ImageUse::Live(video.input.clone()));
+        self.picture(texture, &video.dest, opacity * video.opacity, t, at);
+    }
+
+    /// Draws texture `texture` stretched bilinearly over `dest` at `alpha`.
+    fn picture(&mut self, texture: usize, dest: &Rect, alpha: f32, t: &Affine, at: At) {
+        let alpha = alpha.clamp(0.0, 1.0);
+        if dest.width <= 0.0 || dest.height <= 0.0 || alpha <= 0.0 {
+            return;
+        }
+        let quad = Quad { rect: [dest.x, dest.y, dest.x + dest.width, dest.y + dest.height], uv: [0.0, 0.0, 1.0, 1.0] };
         let state = DrawState { shader: Shader::Mask, ..at.state };
         if self.quads(&[(quad, [alpha; 4], kind::SOLID | kind::MASK)], t, None, At { state, textures: (TexRef::None, TexRef::Image(texture)), ..at }) {
             self.out.drawn += 1;

@@ -36,7 +36,8 @@ pub struct Skipped {
     /// Image ops not drawn because no asset store is set (missing assets are counted
     /// in `RenderStats::missing_assets`).
     pub image: usize,
-    /// Video ops: live inputs are not drawn by this renderer.
+    /// Video ops not drawn because no live-input registry is set, or their input shows
+    /// no frame (not started, or cleared).
     pub video: usize,
     /// Fills or strokes past the [`crate::paint::MAX_RAMPS`] distinct gradients of a list.
     pub gradient: usize,
@@ -98,9 +99,12 @@ pub struct Glyph {
     pub color: bool,
 }
 
-/// What the walk needs from outside: images by name and the glyphs of text ops.
+/// What the walk needs from outside: images by name, live inputs' frames and the
+/// glyphs of text ops.
 pub trait Resources {
     fn image(&mut self, name: &str) -> ImageLookup;
+    /// True when live input `input` shows a frame this list can draw.
+    fn live(&mut self, input: &str) -> bool;
     /// Glyphs of the text op at `op`; `None` when text cannot be drawn.
     fn glyphs(&mut self, op: usize) -> Option<&[Glyph]>;
 }
@@ -112,6 +116,9 @@ impl Resources for NoResources {
     fn image(&mut self, _: &str) -> ImageLookup {
         ImageLookup::NoStore
     }
+    fn live(&mut self, _: &str) -> bool {
+        false
+    }
     fn glyphs(&mut self, _: usize) -> Option<&[Glyph]> {
         None
     }
@@ -121,7 +128,7 @@ impl Resources for NoResources {
 #[derive(Default)]
 pub struct Flattened {
     pub scene: Scene,
-    /// Fills, strokes, text runs and images drawn.
+    /// Fills, strokes, text runs, images and video frames drawn.
     pub drawn: usize,
     /// Offscreen layers used.
     pub layers: usize,
@@ -269,7 +276,7 @@ pub fn flatten(ops: &[DrawOp], width: u32, height: u32, max_side: u32, cache: &m
                 em.text(i, &plan, &top.transform, top.at(Shader::Paint));
             }
             DrawOp::Image(image) => em.image(image, &top.transform, top.opacity, top.at(Shader::Mask)),
-            DrawOp::Video(_) => em.out.skipped.video += 1,
+            DrawOp::Video(video) => em.video(video, &top.transform, top.opacity, top.at(Shader::Mask)),
         }
     }
     em.finish();

@@ -19,16 +19,18 @@
 //! picture; with a single op the opacity and blend mode apply to that op directly.
 //! `image` ops draw an asset from the [`Renderer::set_assets`] store bilinearly into
 //! their rectangle (animated images at [`Renderer::set_time`]; textures cached per
-//! content hash and frame, [`images`]); `text` ops are shaped and rasterized by
-//! `showrunner-text` into a glyph atlas ([`resources`]).
+//! content hash and frame, [`images`]); `video` ops draw the newest frame of their live
+//! input from the [`Renderer::set_live_inputs`] registry the same way (one texture per
+//! input, written once per new frame, [`live_textures`]); `text` ops are shaped and
+//! rasterized by `showrunner-text` into a glyph atlas ([`resources`]).
 //!
-//! Not drawn, counted in [`Skipped`]: `video` ops (live inputs are composited
-//! elsewhere), images and image paints while no asset store is set, gradients past
-//! [`paint::MAX_RAMPS`] per list, ops past the vertex budget, paths lyon rejects, text
-//! runs that do not fit the glyph atlas at once, and the isolation of groups past
-//! [`flatten::MAX_LAYERS`] layers per list (drawn op by op). Missing assets draw
-//! nothing and are reported in [`RenderStats`]. Images are sampled without mipmaps, so
-//! strongly downscaled images alias.
+//! Not drawn, counted in [`Skipped`]: `video` ops while no live-input registry is set
+//! or their input shows no frame, images and image paints while no asset store is
+//! set, gradients past [`paint::MAX_RAMPS`] per list, ops past the vertex budget,
+//! paths lyon rejects, text runs that do not fit the glyph atlas at once, and the
+//! isolation of groups past [`flatten::MAX_LAYERS`] layers per list (drawn op by op).
+//! Missing assets draw nothing and are reported in [`RenderStats`]. Images and video
+//! frames are sampled without mipmaps, so strongly downscaled pictures alias.
 //!
 //! This crate knows no Wasm: it takes `showrunner_core::DrawOp`s that already passed
 //! `showrunner_core::validate`, and it must never panic on what a guest can put in them.
@@ -38,6 +40,7 @@ pub mod emit;
 pub mod flatten;
 pub mod gpu;
 pub mod images;
+pub mod live_textures;
 pub mod paint;
 pub mod pipeline;
 pub mod readback;

@@ -15,13 +15,15 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use showrunner_assets::AssetStore;
+use showrunner_assets::{AssetStore, LiveInputs};
 use showrunner_core::{DrawOp, Fill, Paint, Stroke, TextRun};
 use showrunner_text::TextEngine;
 
 use crate::flatten::{Skipped, flatten};
 use crate::images::ImageCache;
+use crate::live_textures::LiveTextures;
 use crate::resources::{AtlasTexture, FrameResources, lay_out_text};
+use crate::scene::ImageUse;
 use bytes::Bytes;
 
 use crate::gpu::{AdapterSummary, Gpu, RenderError};
@@ -57,7 +59,7 @@ impl Frame {
 /// What one frame cost and what it left out.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RenderStats {
-    /// Fills, strokes, text runs and images drawn.
+    /// Fills, strokes, text runs, images and video frames drawn.
     pub drawn: usize,
     pub skipped: Skipped,
     pub triangles: usize,
@@ -86,6 +88,11 @@ pub struct Renderer {
     assets: Option<AssetStore>,
     time: Duration,
     images: ImageCache,
+    live: Option<LiveInputs>,
+    /// [`Renderer::set_live_inputs`] calls so far: frame ids are unique within one
+    /// registry only.
+    live_generation: usize,
+    live_textures: LiveTextures,
     text: TextEngine,
     atlas: AtlasTexture,
 }
@@ -130,6 +137,9 @@ impl Renderer {
             assets: None,
             time: Duration::ZERO,
             images: ImageCache::default(),
+            live: None,
+            live_generation: 0,
+            live_textures: LiveTextures::default(),
             text: TextEngine::new(),
             atlas: AtlasTexture::default(),
         })
@@ -152,28 +162,44 @@ impl Renderer {
         self.assets = Some(store);
     }
 
+    /// Sets the registry `video` ops draw live inputs from: each draws the newest frame
+    /// of its input. Without one, or while an input shows no frame, they draw nothing
+    /// (counted in [`Skipped`]).
+    pub fn set_live_inputs(&mut self, inputs: LiveInputs) {
+        self.live = Some(inputs);
+        self.live_generation += 1;
+        self.live_textures.clear();
+    }
+
     /// Sets the time animated images are shown at (their frame is picked by it;
     /// animations loop). Zero (frame 0) until set.
     pub fn set_time(&mut self, time: Duration) {
         self.time = time;
     }
 
-    /// What the images `ops` use show at the current time: per image reference, its
-    /// content and the animation frame showing, or `None` while it is missing (not
-    /// loaded or still decoding). A list drawn before is drawn again when this changes:
-    /// an animated GIF advances and an image that finished loading appears, even when
-    /// the list itself did not change.
+    /// What the pictures `ops` use show now: per image reference (while an asset store
+    /// is set), its content and the animation frame showing at the current time; per
+    /// video op (while a live-input registry is set), its input's newest frame id and
+    /// how many registries were set so far; `None` while an image is missing (not
+    /// loaded or still decoding) or an input shows no frame. A list drawn before is
+    /// drawn again when this changes: an animated GIF advances, an image that finished
+    /// loading appears and a live input shows its new frame, even when the list itself
+    /// did not change.
     pub fn image_state(&self, ops: &[DrawOp]) -> Vec<Option<(u64, usize)>> {
-        let Some(store) = &self.assets else { return Vec::new() };
+        let image = |name: &str| {
+            let store = self.assets.as_ref()?;
+            Some(store.get(name).map(|image| (image.hash.id(), crate::images::frame_index(&image, self.time))))
+        };
         let mut state = Vec::new();
-        let mut look = |name: &str| state.push(store.get(name).map(|image| (image.hash.id(), crate::images::frame_index(&image, self.time))));
         for op in ops {
-            match op {
-                DrawOp::Image(image) => look(&image.asset),
-                DrawOp::Fill(Fill { paint: Paint::Image(fill), .. }) | DrawOp::Stroke(Stroke { paint: Paint::Image(fill), .. }) => look(&fill.asset),
-                DrawOp::Text(TextRun { paint: Paint::Image(fill), .. }) => look(&fill.asset),
-                _ => {}
-            }
+            let shown = match op {
+                DrawOp::Image(image_op) => image(&image_op.asset),
+                DrawOp::Fill(Fill { paint: Paint::Image(fill), .. }) | DrawOp::Stroke(Stroke { paint: Paint::Image(fill), .. }) => image(&fill.asset),
+                DrawOp::Text(TextRun { paint: Paint::Image(fill), .. }) => image(&fill.asset),
+                DrawOp::Video(video) => self.live.as_ref().map(|live| live.get(&video.input).map(|frame| (frame.id, self.live_generation))),
+                _ => None,
+            };
+            state.extend(shown);
         }
         state
     }
@@ -187,6 +213,11 @@ impl Renderer {
     /// Image textures (kept, bytes, uploads since the renderer was made).
     pub fn image_cache_counters(&self) -> (usize, u64, u64) {
         self.images.counters()
+    }
+
+    /// Live-input textures (kept, frames uploaded since the renderer was made).
+    pub fn live_texture_counters(&self) -> (usize, u64) {
+        self.live_textures.counters()
     }
 
     /// The text engine runs are laid out with (for measuring with the same fonts).
@@ -277,11 +308,28 @@ impl Renderer {
         let has_text = ops.iter().any(|op| matches!(op, DrawOp::Text(_)));
         let (glyphs, missing_families) = if has_text { lay_out_text(&mut self.text, ops) } else { (HashMap::new(), Vec::new()) };
         let max_side = self.gpu.max_texture_side;
-        let mut res = FrameResources { store: self.assets.as_ref(), time: self.time, max_side, found: HashMap::new(), glyphs };
+        let mut res = FrameResources {
+            store: self.assets.as_ref(),
+            live: self.live.as_ref(),
+            time: self.time,
+            max_side,
+            found: HashMap::new(),
+            live_found: HashMap::new(),
+            glyphs,
+        };
         let flat = flatten(ops, width, height, max_side, &mut self.cache, &mut res);
         self.images.begin();
-        let images: Vec<Option<wgpu::TextureView>> =
-            flat.scene.images.iter().map(|u| res.found.get(&u.key).and_then(|image| self.images.view(&self.gpu, image, u.key.1))).collect();
+        self.live_textures.begin();
+        let images: Vec<Option<wgpu::TextureView>> = flat
+            .scene
+            .images
+            .iter()
+            .map(|picture| match picture {
+                ImageUse::Asset(key) => res.found.get(key).and_then(|image| self.images.view(&self.gpu, image, key.1)),
+                ImageUse::Live(input) => res.live_found.get(input).and_then(|frame| self.live_textures.view(&self.gpu, input, frame)),
+            })
+            .collect();
+        self.live_textures.end();
         let atlas = if has_text { self.atlas.sync(&self.gpu, &mut self.text) } else { None };
         let newly_missing = match &self.assets {
             Some(store) => flat.missing.iter().filter(|name| store.note_missing(name)).cloned().collect(),

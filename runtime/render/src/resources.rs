@@ -1,6 +1,8 @@
 //! What a draw list needs besides geometry: images from the asset store (looked up by
-//! name, the frame picked by the renderer's time) and glyphs from the text engine
-//! (every run laid out before flattening), plus the glyph atlas texture.
+//! name, the frame picked by the renderer's time), the newest frames of live inputs
+//! (each input's frame pinned once per list, so every `video` op of a list shows the
+//! same one) and glyphs from the text engine (every run laid out before flattening),
+//! plus the glyph atlas texture.
 //!
 //! Text runs are laid out at `sqrt(|det|)` of their transform, so scaled text is
 //! rasterized at its drawn size. When the atlas fills up while a list is laid out, it
@@ -14,7 +16,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use showrunner_assets::{AssetStore, Image};
+use showrunner_assets::{AssetStore, Image, LiveFrame, LiveInputs};
 use showrunner_core::{Affine, DrawOp};
 use showrunner_text::TextEngine;
 
@@ -24,13 +26,16 @@ use crate::images::frame_index;
 use crate::paint::compose;
 use crate::targets::COLOR_FORMAT;
 
-/// Images and glyphs of one draw list.
+/// Images, live frames and glyphs of one draw list.
 pub struct FrameResources<'a> {
     pub store: Option<&'a AssetStore>,
+    pub live: Option<&'a LiveInputs>,
     pub time: Duration,
     pub max_side: u32,
     /// Images found, by texture key, for upload after flattening.
     pub found: HashMap<(u64, usize), Arc<Image>>,
+    /// Live frames found, by input name, for upload after flattening.
+    pub live_found: HashMap<String, Arc<LiveFrame>>,
     /// Glyphs by op index; a text op without an entry is not drawn.
     pub glyphs: HashMap<usize, Vec<Glyph>>,
 }
@@ -46,6 +51,18 @@ impl Resources for FrameResources<'_> {
         let (width, height) = (image.width, image.height);
         self.found.insert(key, image);
         ImageLookup::Found { key, width, height }
+    }
+
+    fn live(&mut self, input: &str) -> bool {
+        if self.live_found.contains_key(input) {
+            return true;
+        }
+        let Some(frame) = self.live.and_then(|live| live.get(input)) else { return false };
+        if frame.width == 0 || frame.height == 0 || frame.width > self.max_side || frame.height > self.max_side {
+            return false;
+        }
+        self.live_found.insert(input.to_string(), frame);
+        true
     }
 
     fn glyphs(&mut self, op: usize) -> Option<&[Glyph]> {

@@ -102,7 +102,7 @@ pub struct DrawState {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TexRef {
     None,
-    /// Index into [`Scene::images`].
+    /// Index into [`Scene::images`] (an asset frame or a live input's frame).
     Image(usize),
     /// The glyph atlas.
     Atlas,
@@ -137,10 +137,14 @@ pub struct Pass {
     pub draws: Vec<Draw>,
 }
 
-/// An image a scene samples: the key the renderer's texture cache knows it by.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ImageUse {
-    pub key: (u64, usize),
+/// A picture a scene samples ([`TexRef::Image`]) and where the renderer finds its
+/// texture.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ImageUse {
+    /// An asset frame, by its image-cache key (content hash id, frame index).
+    Asset((u64, usize)),
+    /// The newest frame of the live input of this name.
+    Live(String),
 }
 
 /// Everything one draw list needs on the GPU.

@@ -55,7 +55,7 @@ pub(crate) fn spawn(path: PathBuf, feed: Feed, status: Arc<SharedStatus>) -> Res
     validate_path(&path)?;
     OutputThread::spawn("recorder".into(), move |stop| {
         let outcome = record(&path, &feed, &status, stop);
-        update_size(&path, &feed, &status);
+        update_size(&path, &feed, &status, None);
         match outcome {
             Ok(()) => status.set_state(OutputState::Stopped),
             Err(err) => {
@@ -134,16 +134,20 @@ fn record(path: &Path, feed: &Feed, status: &SharedStatus, stop: &AtomicBool) ->
             }
         }
         if measured.elapsed() >= SIZE_EVERY {
+            update_size(path, feed, status, Some(measured.elapsed()));
             measured = Instant::now();
-            update_size(path, feed, status);
         }
     }
 }
 
-fn update_size(path: &Path, feed: &Feed, status: &SharedStatus) {
+/// Reads the file's size into the status, with the write rate over `since` (the time
+/// since the last reading; `None` when the recording has ended: rate 0).
+fn update_size(path: &Path, feed: &Feed, status: &SharedStatus, since: Option<Duration>) {
     let size = std::fs::metadata(path).map_or(0, |m| m.len());
     let dropped = feed.counters().dropped.load(Ordering::Relaxed);
     status.update(|s| {
+        let grown = size.saturating_sub(s.bytes_sent) as f64;
+        s.bitrate_kbps = since.map_or(0, |d| (grown * 8.0 / 1000.0 / d.as_secs_f64().max(1e-3)) as u32);
         s.bytes_sent = size;
         s.tags_dropped = dropped;
     });

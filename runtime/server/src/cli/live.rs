@@ -25,6 +25,7 @@ use showrunner_media::{EncoderSettings, LiveEncoder, LiveSettings, OutputEvent, 
 use showrunner_render::{Compositor, Frame, Renderer};
 use showrunner_wasm::Host;
 
+use super::live_inputs::{InputArgs, RunningInputs};
 use super::live_preview::PreviewFile;
 use super::live_report::{CpuClock, FrameTimes, LiveSummary, cpu_time, event_line, status_line};
 use super::source::{self, SourceArgs, fps_label, load_assets, parse_preset, report};
@@ -34,6 +35,8 @@ use super::{EXIT_FAULTED, EXIT_USAGE};
 pub struct LiveArgs {
     #[command(flatten)]
     pub source: SourceArgs,
+    #[command(flatten)]
+    pub inputs: InputArgs,
     /// Stream to this RTMP/RTMPS URL, rtmp://HOST[:PORT]/APP/KEY (the key is never printed). Repeatable.
     #[arg(long = "rtmp", value_name = "URL")]
     pub rtmp: Vec<String>,
@@ -108,8 +111,10 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
         outputs.start_recording("record", path)?;
     }
     let preview = args.preview.as_deref().map(PreviewFile::start).transpose()?;
+    let inputs = RunningInputs::start(&args.inputs)?;
     let mut renderer = Renderer::new()?;
     renderer.set_assets(services.assets.clone());
+    renderer.set_live_inputs(inputs.frames.clone());
     let mut compositor = Compositor::new(renderer)?;
     compositor.set_background(Some(settings.background));
 
@@ -126,6 +131,9 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
         args.bitrate,
         outputs.statuses().iter().map(|o| format!("{} → {}", o.id, o.target)).collect::<Vec<_>>().join(", ")
     );
+    for line in inputs.banner() {
+        eprintln!("input: {line}");
+    }
 
     let quiet = ProgressBar::hidden();
     let mut clock = FrameClock::new(spec.fps_num, spec.fps_den, args.late)?;
@@ -182,10 +190,16 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
             let target = event_id(&event).and_then(|id| outputs.status(id)).map(|s| s.target);
             eprintln!("{}", event_line(&event, target.as_deref()));
         }
+        for line in inputs.event_lines() {
+            eprintln!("{line}");
+        }
         if Instant::now() >= next_status {
             next_status += args.status_every;
             let elapsed = clock.start().elapsed();
             eprintln!("{}", status_line(elapsed, tick.index, &mut times, &clock.stats(), &encoder.stats(), &outputs.statuses()));
+            if let Some(line) = inputs_line(&inputs.statuses()) {
+                eprintln!("{line}");
+            }
         }
     }
     while let Some(frame) = compositor.receive()? {
@@ -197,7 +211,8 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
     let drift = wall.as_secs_f64() - clock.pts(frame_slots).as_secs_f64();
     let thread_cpu = cpu_time(CpuClock::Thread).saturating_sub(cpu_thread_start);
     let process_cpu = cpu_time(CpuClock::Process).saturating_sub(cpu_process_start);
-    eprintln!("stopping: sending the last frames, closing outputs…");
+    eprintln!("stopping: sending the last frames, closing inputs and outputs…");
+    let input_finals = inputs.stop();
     if let Some(preview) = preview {
         let stats = preview.stop();
         eprintln!("preview: {} images written, last took {:?} to encode", stats.encoded, stats.last_encode_time.unwrap_or_default());
@@ -232,6 +247,7 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
         bitrate_kbps: encoded.bitrate_kbps,
         bitrate_changes,
         outputs: finals.iter().map(Into::into).collect(),
+        inputs: input_finals.iter().map(Into::into).collect(),
     };
     summary.print();
     if let Some(path) = &args.summary_json {
@@ -243,6 +259,22 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
         return Ok(ExitCode::from(EXIT_FAULTED));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// "inputs: cam live 1280x720 (812 frames), clip looped 3×", or nothing without inputs.
+fn inputs_line(statuses: &[showrunner_media::InputStatus]) -> Option<String> {
+    if statuses.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = statuses
+        .iter()
+        .map(|s| {
+            let size = s.size.map(|(w, h)| format!(" {w}x{h}")).unwrap_or_default();
+            let loops = if s.loops > 0 { format!(", looped {}×", s.loops) } else { String::new() };
+            format!("{} {}{size} ({} frames{loops})", s.name, s.state.name(), s.frames)
+        })
+        .collect();
+    Some(format!("inputs: {}", parts.join(", ")))
 }
 
 fn event_id(event: &OutputEvent) -> Option<&str> {

@@ -142,6 +142,7 @@ pub struct LiveSummary {
     pub bitrate_kbps: u32,
     pub bitrate_changes: u64,
     pub outputs: Vec<OutputSummary>,
+    pub inputs: Vec<super::live_inputs::InputSummary>,
 }
 
 #[derive(Serialize)]
@@ -192,6 +193,10 @@ impl LiveSummary {
                 "  output {} ({}): {}, {} bytes, {} reconnects, {} tags dropped",
                 o.id, o.target, o.state, o.bytes_sent, o.reconnects, o.tags_dropped
             );
+        }
+        for i in &self.inputs {
+            let size = i.width.zip(i.height).map(|(w, h)| format!(", last {w}x{h}")).unwrap_or_default();
+            eprintln!("  input {}: {}, {} frames{size}, {} loops, {} publish sessions", i.name, i.state, i.frames, i.loops, i.sessions);
         }
     }
 }

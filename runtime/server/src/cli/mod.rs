@@ -18,6 +18,7 @@ macro_rules! out {
 mod args;
 mod check;
 mod live;
+mod live_inputs;
 mod live_preview;
 mod live_report;
 mod new;

@@ -1,0 +1,193 @@
+//! The decode pipeline of one publish: the RTMP video messages rewritten as an FLV
+//! stream (a video-only file header, then one tag per message with the RTMP timestamp
+//! and the message body as received) and decoded by
+//! `appsrc ! flvdemux ! decodebin ! FrameSink` into [`LiveInputs`].
+//!
+//! Pushing never blocks the connection thread: the `appsrc` queue is bounded and, when
+//! the decoder falls behind, tags are dropped (counted) until the next keyframe so the
+//! picture never shows a broken frame. It must not read sockets or know stream keys.
+
+use std::sync::Arc;
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use showrunner_assets::LiveInputs;
+
+use crate::MediaError;
+use crate::error::PipelineFailure;
+use crate::input::{FrameCounters, FrameSink};
+use crate::pipeline::{BusWatch, install_bus_handler};
+
+/// Bytes of FLV queued for the decoder before tags are dropped: seconds of video at
+/// any sane ingest bitrate, so only a stalled decoder loses frames.
+const MAX_QUEUED_BYTES: u64 = 4 * 1024 * 1024;
+/// FLV file header, video only, followed by the first previous-tag-size (0).
+const FLV_HEADER: [u8; 13] = [b'F', b'L', b'V', 1, 0x01, 0, 0, 0, 9, 0, 0, 0, 0];
+const FLV_TAG_VIDEO: u8 = 9;
+const FLV_TAG_HEADER_LEN: usize = 11;
+/// The largest body an FLV tag can declare (24-bit size).
+const MAX_TAG_BODY: usize = 0xFF_FFFF;
+/// Video tag frame type (bits 4-6 of the first body byte) of a keyframe; AVC sequence
+/// headers carry it too.
+const FRAME_TYPE_KEY: u8 = 1;
+
+/// What happened to one video message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pushed {
+    Queued,
+    /// Dropped: the decoder is behind, or waiting for a keyframe after that.
+    Dropped,
+}
+
+/// A running decode pipeline for one input.
+pub(crate) struct Decoder {
+    pipeline: gst::Pipeline,
+    source: gst_app::AppSrc,
+    watch: Arc<BusWatch>,
+    counters: Arc<FrameCounters>,
+    waiting_for_keyframe: bool,
+    label: String,
+}
+
+impl Decoder {
+    /// Builds and starts the pipeline publishing to `input`.
+    pub(crate) fn start(input: &str, inputs: LiveInputs) -> Result<Decoder, MediaError> {
+        let label = format!("ingest-{input}");
+        let setup = |reason: String| MediaError::InputSetup { input: input.to_owned(), reason };
+        let caps = gst::Caps::builder("video/x-flv").build();
+        let source = gst_app::AppSrc::builder()
+            .caps(&caps)
+            .is_live(true)
+            .format(gst::Format::Time)
+            .do_timestamp(false)
+            .stream_type(gst_app::AppStreamType::Stream)
+            .block(false)
+            .max_bytes(MAX_QUEUED_BYTES * 2)
+            .build();
+        let make = |factory: &str| {
+            gst::ElementFactory::make(factory).build().map_err(|e| setup(format!("cannot make {factory}: {e}")))
+        };
+        let demuxer = make("flvdemux")?;
+        let decodebin = make("decodebin")?;
+        let sink = FrameSink::new(input, inputs, false)?;
+        let counters = Arc::clone(&sink.counters);
+
+        let pipeline = gst::Pipeline::with_name(&label);
+        pipeline
+            .add_many([source.upcast_ref::<gst::Element>(), &demuxer, &decodebin])
+            .map_err(|e| setup(format!("cannot assemble the decode pipeline: {e}")))?;
+        sink.add_to(pipeline.upcast_ref())?;
+        source.link(&demuxer).map_err(|e| setup(format!("cannot link appsrc to flvdemux: {e}")))?;
+
+        let decoder_sink = decodebin.static_pad("sink");
+        demuxer.connect_pad_added(move |_, pad| {
+            if pad.name().starts_with("video")
+                && let Some(target) = decoder_sink.as_ref().filter(|p| !p.is_linked())
+                && let Err(err) = pad.link(target)
+            {
+                tracing::warn!(?err, "cannot link the FLV video pad to the decoder");
+            }
+        });
+        let frames_in = sink.first().static_pad("sink");
+        decodebin.connect_pad_added(move |_, pad| {
+            let is_video = pad
+                .current_caps()
+                .or_else(|| Some(pad.query_caps(None)))
+                .is_some_and(|caps| caps.structure(0).is_some_and(|s| s.name().starts_with("video/")));
+            if is_video
+                && let Some(target) = frames_in.as_ref().filter(|p| !p.is_linked())
+                && let Err(err) = pad.link(target)
+            {
+                tracing::warn!(?err, "cannot link the decoded video to the frame sink");
+            }
+        });
+
+        let watch = Arc::new(BusWatch::default());
+        install_bus_handler(&pipeline, Arc::clone(&watch));
+        let decoder = Decoder { pipeline, source, watch, counters, waiting_for_keyframe: true, label };
+        decoder.pipeline.set_state(gst::State::Playing).map_err(|e| {
+            setup(decoder.failure().map_or_else(|| format!("cannot start decoding: {e}"), |f| f.to_string()))
+        })?;
+        decoder
+            .source
+            .push_buffer(gst::Buffer::from_slice(FLV_HEADER))
+            .map_err(|flow| setup(format!("the decoder refused the FLV header: {flow:?}")))?;
+        Ok(decoder)
+    }
+
+    /// Frames this decoder has published.
+    pub(crate) fn counters(&self) -> Arc<FrameCounters> {
+        Arc::clone(&self.counters)
+    }
+
+    /// The first error the pipeline reported (a corrupt stream, a missing decoder).
+    pub(crate) fn failure(&self) -> Option<PipelineFailure> {
+        self.watch.failure()
+    }
+
+    /// Queues one RTMP video message (`data` starts with the FLV video tag body) with
+    /// its RTMP timestamp in milliseconds.
+    pub(crate) fn push_video(&mut self, timestamp_ms: u32, data: &[u8]) -> Result<Pushed, PipelineFailure> {
+        if let Some(failure) = self.failure() {
+            return Err(failure);
+        }
+        let Some(&first) = data.first() else { return Ok(Pushed::Dropped) };
+        if data.len() > MAX_TAG_BODY {
+            return Ok(Pushed::Dropped);
+        }
+        let keyframe = (first >> 4) & 0x07 == FRAME_TYPE_KEY;
+        if self.source.current_level_bytes() >= MAX_QUEUED_BYTES {
+            self.waiting_for_keyframe = true;
+            return Ok(Pushed::Dropped);
+        }
+        if self.waiting_for_keyframe && !keyframe {
+            return Ok(Pushed::Dropped);
+        }
+        self.waiting_for_keyframe = false;
+        match self.source.push_buffer(gst::Buffer::from_mut_slice(flv_tag(timestamp_ms, data))) {
+            Ok(_) => Ok(Pushed::Queued),
+            Err(flow) => Err(self.failure().unwrap_or_else(|| PipelineFailure {
+                element: format!("{} (appsrc)", self.label),
+                message: format!("the decoder stopped accepting video: {flow:?}"),
+                debug: String::new(),
+            })),
+        }
+    }
+}
+
+impl Drop for Decoder {
+    fn drop(&mut self) {
+        if let Err(err) = self.pipeline.set_state(gst::State::Null) {
+            tracing::warn!(pipeline = %self.label, ?err, "ingest decode pipeline did not stop cleanly");
+        }
+        if let Some(bus) = self.pipeline.bus() {
+            bus.unset_sync_handler();
+        }
+    }
+}
+
+/// One FLV video tag: header, `body`, previous-tag-size. `body` is at most 2^24-1 bytes.
+pub(crate) fn flv_tag(timestamp_ms: u32, body: &[u8]) -> Vec<u8> {
+    let size = body.len() as u32;
+    let [ts_ext, ts_hi, ts_mid, ts_lo] = timestamp_ms.to_be_bytes();
+    let [_, size_hi, size_mid, size_lo] = size.to_be_bytes();
+    let mut tag = Vec::with_capacity(FLV_TAG_HEADER_LEN + body.len() + 4);
+    tag.extend_from_slice(&[FLV_TAG_VIDEO, size_hi, size_mid, size_lo, ts_hi, ts_mid, ts_lo, ts_ext, 0, 0, 0]);
+    tag.extend_from_slice(body);
+    tag.extend_from_slice(&(FLV_TAG_HEADER_LEN as u32 + size).to_be_bytes());
+    tag
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flv_tags_carry_size_timestamp_body_and_trailing_size() {
+        let tag = flv_tag(0x1234_5678, &[0x17, 0, 1, 2]);
+        assert_eq!(&tag[..11], &[9, 0, 0, 4, 0x34, 0x56, 0x78, 0x12, 0, 0, 0]);
+        assert_eq!(&tag[11..15], &[0x17, 0, 1, 2]);
+        assert_eq!(&tag[15..], &15u32.to_be_bytes());
+    }
+}
