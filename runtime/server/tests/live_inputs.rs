@@ -1,7 +1,8 @@
 //! `showrunner live` with live inputs drawn by the video-box scene: ffmpeg publishes a
-//! test pattern of a known colour to the embedded RTMP ingest server (after garbage on
-//! the same port), and a looping media file plays; the programme recording shows the
-//! colours where the scene draws the inputs (sampled pixels), the slate before and after.
+//! test pattern of a known colour with a tone to the embedded RTMP ingest server (after
+//! garbage on the same port), and a looping media file plays; the programme recording
+//! shows the colours where the scene draws the inputs (sampled pixels), the slate
+//! before and after, and carries the chosen input's audio (`--audio-from`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -60,6 +61,21 @@ fn assert_near(actual: [f64; 3], expected: [u8; 3], what: &str) {
     }
 }
 
+/// Mean volume in dB of the recording's audio from `start` to `end` seconds.
+fn mean_volume(recording: &Path, start: f64, end: f64) -> f64 {
+    let volume = Command::new("ffmpeg")
+        .args(["-v", "info", "-nostats", "-i"])
+        .arg(recording)
+        .args(["-map", "0:a", "-af", &format!("atrim={start}:{end},volumedetect"), "-f", "null", "-"])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&volume.stderr);
+    log.lines()
+        .find_map(|l| l.split("mean_volume:").nth(1))
+        .and_then(|v| v.trim().trim_end_matches("dB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no mean volume in {log}"))
+}
+
 fn summary(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
@@ -76,7 +92,7 @@ fn an_ingested_feed_is_drawn_and_garbage_on_the_port_costs_nothing() {
     let cache = tempfile::tempdir().unwrap();
     let show = Command::new(env!("CARGO_BIN_EXE_showrunner"))
         .args(["live", &video_box(), "--size", "640x360", "--duration", "14s", "--bitrate", "1500", "--status-every", "2s"])
-        .args(["--ingest-key", "cam=s3cret-key", "--ingest-listen", &format!("127.0.0.1:{port}")])
+        .args(["--ingest-key", "cam=s3cret-key", "--ingest-listen", &format!("127.0.0.1:{port}"), "--audio-from", "cam"])
         .args(["--record", recording.to_str().unwrap(), "--summary-json", summary_path.to_str().unwrap()])
         .env("SHOWRUNNER_CACHE_DIR", cache.path())
         .stderr(Stdio::piped())
@@ -98,8 +114,10 @@ fn an_ingested_feed_is_drawn_and_garbage_on_the_port_costs_nothing() {
 
     std::thread::sleep(Duration::from_secs(2));
     let publish = Command::new("ffmpeg")
-        .args(["-v", "error", "-re", "-f", "lavfi", "-i", "color=c=0x20C040:s=320x240:r=30", "-t", "6"])
+        .args(["-v", "error", "-re", "-f", "lavfi", "-i", "color=c=0x20C040:s=320x240:r=30"])
+        .args(["-re", "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=44100", "-t", "6"])
         .args(["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p", "-g", "30"])
+        .args(["-c:a", "aac"])
         .args(["-f", "flv", &format!("rtmp://127.0.0.1:{port}/live/s3cret-key")])
         .output()
         .expect("ffmpeg runs");
@@ -123,6 +141,9 @@ fn an_ingested_feed_is_drawn_and_garbage_on_the_port_costs_nothing() {
     assert_near(colour_at(&recording, 0.5), SLATE, "before the publish: the slate");
     assert_near(colour_at(&recording, 6.0), [0x20, 0xC0, 0x40], "while published: the feed's colour");
     assert_near(colour_at(&recording, 13.5), SLATE, "after the publisher left: the slate again");
+    let (before, during, after) = (mean_volume(&recording, 0.2, 1.5), mean_volume(&recording, 5.0, 7.0), mean_volume(&recording, 12.0, 13.8));
+    assert!(during > -30.0, "the publisher's tone is the programme audio: {during} dB");
+    assert!(before < -80.0 && after < -80.0, "silence without a publisher: {before} dB before, {after} dB after");
 }
 
 #[test]
@@ -178,4 +199,37 @@ fn inputs_that_cannot_start_stop_the_show_before_it_starts() {
     let malformed = common::showrunner(&["live", &video_box(), "--record", "/tmp/never.mkv", "--ingest-key", "cam"]);
     assert!(String::from_utf8_lossy(&malformed.stderr).contains("NAME=KEY"));
     assert!(!Path::new("/tmp/never.mkv").exists(), "nothing was recorded");
+}
+
+#[test]
+fn audio_from_an_input_is_the_programme_audio_and_an_unknown_name_is_refused() {
+    if !tools_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip_with_tone.mp4");
+    let made = Command::new("ffmpeg")
+        .args(["-v", "error", "-f", "lavfi", "-i", "color=c=0xE04020:s=320x180:r=30:d=1"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=44100:duration=1"])
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"])
+        .arg(&clip)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let input = format!("cam={},loop", clip.display());
+    let unknown = common::showrunner(&["live", &video_box(), "--record", "/tmp/never.mkv", "--input", &input, "--audio-from", "nosuch"]);
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(!unknown.status.success(), "{stderr}");
+    assert!(stderr.contains("--audio-from `nosuch`") && stderr.contains("cam"), "{stderr}");
+
+    let recording = dir.path().join("programme.mkv");
+    let args = ["--duration", "4s", "--bitrate", "1500", "--input", &input, "--audio-from", "cam", "--record"];
+    let out = common::showrunner(&[&["live", &video_box(), "--size", "640x360"][..], &args, &[recording.to_str().unwrap()]].concat());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("audio: from input cam"), "{stderr}");
+    // The 1 kHz tone of a 1 s clip looping through a 4 s show (ffmpeg's sine is about
+    // -21 dB mean volume; silence is -91 dB).
+    let mean = mean_volume(&recording, 1.0, 3.5);
+    assert!(mean > -30.0, "the programme audio is the clip's tone: mean volume {mean} dB");
 }

@@ -2,8 +2,9 @@
 //! [`LiveInputs`] at the media's own speed, optionally looping.
 //!
 //! It owns validating the name and URI, building `uridecodebin ! FrameSink(sync)` (the
-//! first raw video stream is shown; audio and further streams go to a synced
-//! `fakesink` so nothing stalls), starting it, and stopping it. What happens after the
+//! first raw video stream is shown; with an [`AudioFeed`] the first raw audio stream is
+//! converted to S16LE stereo 44.1 kHz and pushed to it from a synced `appsink`; other
+//! streams go to a synced `fakesink` so nothing stalls), starting it, and stopping it. What happens after the
 //! start (first frame, loops, end, errors) is the bus thread's, in `media_watch`.
 //! Nothing here blocks on decoding: `start` returns before the media prerolls.
 
@@ -17,8 +18,9 @@ use gstreamer::glib;
 use gstreamer::prelude::*;
 use showrunner_assets::LiveInputs;
 
+use super::audio_branch::link_audio_feed;
 use super::media_watch::{FAILURE_MESSAGE, MediaShared, STOP_MESSAGE, watch_bus};
-use super::{FrameSink, InputEvents, InputSource, InputState, InputStatus};
+use super::{AudioFeed, FrameSink, InputEvents, InputSource, InputState, InputStatus};
 use crate::elements::init;
 use crate::error::MediaError;
 
@@ -53,6 +55,18 @@ impl MediaInput {
     /// the media to open. Errors found later (not media, unreachable URL, unsupported
     /// codec) show as [`InputState::Failed`] in [`MediaInput::status`] and as events.
     pub fn start(settings: MediaInputSettings, inputs: LiveInputs, events: InputEvents) -> Result<MediaInput, MediaError> {
+        MediaInput::start_with_audio(settings, inputs, events, None)
+    }
+
+    /// [`MediaInput::start`], also pushing the media's first audio stream to `audio`
+    /// (at the media's own pace; a media without audio pushes nothing). The feed is
+    /// cleared when the input stops, ends or fails, so its taker falls back to silence.
+    pub fn start_with_audio(
+        settings: MediaInputSettings,
+        inputs: LiveInputs,
+        events: InputEvents,
+        audio: Option<AudioFeed>,
+    ) -> Result<MediaInput, MediaError> {
         validate_name(&settings.name)?;
         init()?;
         let uri = resolve_uri(&settings.name, &settings.uri)?;
@@ -66,8 +80,9 @@ impl MediaInput {
             sink.counters.clone(),
             inputs,
             events.clone(),
+            audio.clone(),
         ));
-        let pipeline = build_pipeline(&name, &uri, &sink)?;
+        let pipeline = build_pipeline(&name, &uri, &sink, audio)?;
         let setup_error = |reason: String| MediaError::InputSetup { input: name.clone(), reason };
         let bus = pipeline.bus().ok_or_else(|| setup_error("the pipeline has no bus".to_owned()))?;
         let thread_shared = Arc::clone(&shared);
@@ -124,8 +139,9 @@ impl Drop for MediaInput {
     }
 }
 
-/// `uridecodebin uri=… ! FrameSink`, with pads linked as they appear.
-fn build_pipeline(name: &str, uri: &str, sink: &FrameSink) -> Result<gst::Pipeline, MediaError> {
+/// `uridecodebin uri=… ! FrameSink` (and the audio branch to `audio`), with pads linked
+/// as they appear.
+fn build_pipeline(name: &str, uri: &str, sink: &FrameSink, audio: Option<AudioFeed>) -> Result<gst::Pipeline, MediaError> {
     let setup_error = |reason: String| MediaError::InputSetup { input: name.to_owned(), reason };
     let decoder = gst::ElementFactory::make("uridecodebin")
         .name("decoder")
@@ -139,12 +155,20 @@ fn build_pipeline(name: &str, uri: &str, sink: &FrameSink) -> Result<gst::Pipeli
 
     let video_linked = Arc::new(AtomicBool::new(false));
     let linked = Arc::clone(&video_linked);
+    let audio_linked = AtomicBool::new(false);
     let weak_pipeline = pipeline.downgrade();
     decoder.connect_pad_added(move |decoder, pad| {
         let Some(pipeline) = weak_pipeline.upgrade() else { return };
-        if is_raw_video(pad) && !linked.swap(true, Ordering::AcqRel) {
+        let kind = raw_kind(pad);
+        if kind == Some("video/x-raw") && !linked.swap(true, Ordering::AcqRel) {
             if let Err(err) = pad.link(&video_pad) {
                 post_failure(decoder, format!("cannot link the decoded video to the frame sink: {err:?}"));
+            }
+        } else if let Some(feed) = audio.as_ref().filter(|_| kind == Some("audio/x-raw"))
+            && !audio_linked.swap(true, Ordering::AcqRel)
+        {
+            if let Err(reason) = link_audio_feed(&pipeline, pad, feed.clone(), true) {
+                post_failure(decoder, reason);
             }
         } else if let Err(reason) = discard(&pipeline, pad) {
             post_failure(decoder, reason);
@@ -158,9 +182,11 @@ fn build_pipeline(name: &str, uri: &str, sink: &FrameSink) -> Result<gst::Pipeli
     Ok(pipeline)
 }
 
-fn is_raw_video(pad: &gst::Pad) -> bool {
+/// The media type of a decoded pad (`video/x-raw`, `audio/x-raw`, …).
+fn raw_kind(pad: &gst::Pad) -> Option<&'static str> {
     let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
-    caps.structure(0).is_some_and(|s| s.name() == "video/x-raw")
+    let name = caps.structure(0).map(|s| s.name().to_string())?;
+    ["video/x-raw", "audio/x-raw"].into_iter().find(|kind| *kind == name)
 }
 
 /// Links a stream nobody shows (audio, a second video) to a synced `fakesink`, so the

@@ -16,7 +16,7 @@ use gstreamer as gst;
 use gstreamer::prelude::*;
 use showrunner_assets::LiveInputs;
 
-use super::{FrameCounters, InputEvent, InputEvents, InputSource, InputState, InputStatus};
+use super::{AudioFeed, FrameCounters, InputEvent, InputEvents, InputSource, InputState, InputStatus};
 use crate::elements::element_label;
 
 /// Application message that wakes the bus thread so it sees the stop flag.
@@ -41,6 +41,8 @@ pub(super) struct MediaShared {
     pub(super) counters: Arc<FrameCounters>,
     pub(super) inputs: LiveInputs,
     pub(super) events: InputEvents,
+    /// Where the input's audio goes, if anywhere; emptied when the input finishes.
+    audio: Option<AudioFeed>,
     /// Set by `stop`: the bus thread exits and makes no further changes.
     pub(super) stopping: AtomicBool,
     progress: Mutex<Progress>,
@@ -60,9 +62,11 @@ impl MediaShared {
         counters: Arc<FrameCounters>,
         inputs: LiveInputs,
         events: InputEvents,
+        audio: Option<AudioFeed>,
     ) -> MediaShared {
         let progress = Mutex::new(Progress { state: InputState::Starting, loops: 0, size: None });
-        MediaShared { name, source, looping, counters, inputs, events, stopping: AtomicBool::new(false), progress }
+        let stopping = AtomicBool::new(false);
+        MediaShared { name, source, looping, counters, inputs, events, audio, stopping, progress }
     }
 
     fn progress(&self) -> MutexGuard<'_, Progress> {
@@ -114,11 +118,14 @@ impl MediaShared {
         self.events.send(InputEvent::StateChanged { name: self.name.clone(), state: next });
     }
 
-    /// Takes the input off screen (its pipeline must be stopped first, so no frame
-    /// follows) and moves to `last`.
+    /// Takes the input off screen and its audio out of the feed (its pipeline must be
+    /// stopped first, so no frame or sample follows) and moves to `last`.
     pub(super) fn finish(&self, last: InputState) {
         self.refresh_size();
         self.inputs.clear(&self.name);
+        if let Some(audio) = &self.audio {
+            audio.clear();
+        }
         self.transition(last);
     }
 

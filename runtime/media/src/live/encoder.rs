@@ -3,16 +3,18 @@
 //!
 //! ```text
 //! video-source (appsrc, RGBx) → videoconvert → I420 → x264enc (zerolatency) → h264parse ─┐
-//! audio-source (appsrc, S16LE silence) → voaacenc → aacparse ───────────────────────────┤
+//! audio-source (appsrc, S16LE: feed or silence) → voaacenc → aacparse ─────────────────┤
 //!                                                              flvmux (streamable) → appsink → fan-out
 //! ```
 //!
 //! It never blocks the render thread: the frame queue in front of x264 holds a few
 //! frames, and a frame that finds it full is dropped and counted. Frame `n` is stamped
-//! pts = n·den/num whatever the wall clock says, and silent audio is stamped to cover
-//! every frame slot up to the last frame pushed, skipped slots included, so audio and
-//! video never drift apart. It must not know destinations: those subscribe to the
-//! fan-out.
+//! pts = n·den/num whatever the wall clock says, and audio is stamped to cover every
+//! frame slot up to the last frame pushed, skipped slots included, so audio and video
+//! never drift apart. That audio is taken from the programme's [`AudioFeed`] (an input's
+//! decoded audio) as far as it has samples and padded with silence where it has not
+//! (no feed, a stalled or ended input), so the track never has a gap and never waits.
+//! It must not know destinations: those subscribe to the fan-out.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,14 +31,15 @@ use super::status::OutputEvent;
 use super::flv::TagKind;
 use crate::elements::{init, make, set_property};
 use crate::error::PipelineFailure;
+use crate::input::{AUDIO_FRAME_BYTES, AudioFeed};
 use crate::pipeline::{BusWatch, Latency, frame_caps, h264_chain, install_bus_handler};
 use crate::{EncoderSettings, MediaError};
 
 /// Audio sample rate: FLV's highest for AAC.
 pub const AUDIO_RATE: u32 = 44_100;
 const AUDIO_CHANNELS: u32 = 2;
-const AUDIO_BYTES_PER_SAMPLE: usize = 2 * AUDIO_CHANNELS as usize;
-/// AAC bitrate of the silent track, bits per second.
+const AUDIO_BYTES_PER_SAMPLE: usize = AUDIO_FRAME_BYTES;
+/// AAC bitrate of the audio track, bits per second.
 const AUDIO_BITRATE: i32 = 128_000;
 /// Zeros the silent audio buffers borrow (no allocation per frame).
 static SILENCE: [u8; 16 * 1024] = [0; 16 * 1024];
@@ -78,6 +81,11 @@ pub struct EncoderStats {
     pub frames_encoded: u64,
     pub bytes_out: u64,
     pub bitrate_kbps: u32,
+    /// Audio sample frames taken from the programme's [`AudioFeed`] (the rest of the
+    /// track is silence).
+    pub audio_samples_fed: u64,
+    /// Audio sample frames of silence in the track (no feed, or the feed ran short).
+    pub audio_samples_silent: u64,
     /// The pipeline error that stopped the encoder, if any.
     pub failure: Option<PipelineFailure>,
 }
@@ -103,6 +111,8 @@ pub struct LiveEncoder {
     quality: Option<QualityController>,
     last_index: Option<u64>,
     audio_samples: u64,
+    audio_feed: Option<AudioFeed>,
+    audio_samples_fed: u64,
     frames_queued: u64,
     frames_dropped: u64,
 }
@@ -180,6 +190,8 @@ impl LiveEncoder {
             live,
             last_index: None,
             audio_samples: 0,
+            audio_feed: None,
+            audio_samples_fed: 0,
             frames_queued: 0,
             frames_dropped: 0,
         };
@@ -218,7 +230,7 @@ impl LiveEncoder {
         let pts = self.settings.frame_pts_nanos(index).ok_or_else(overflow)?;
         let next_pts = self.settings.frame_pts_nanos(index.checked_add(1).ok_or_else(overflow)?).ok_or_else(overflow)?;
         self.last_index = Some(index);
-        self.push_silence_until(next_pts)?;
+        self.push_audio_until(next_pts)?;
         let depth = self.queue_depth();
         let limit = u64::from(self.live.queue_frames.max(1));
         self.adapt(depth + 1 >= limit);
@@ -249,22 +261,46 @@ impl LiveEncoder {
         }
     }
 
-    /// Pushes silent samples from where the audio track ends up to `until_nanos`.
-    fn push_silence_until(&mut self, until_nanos: u64) -> Result<(), MediaError> {
+    /// Takes the programme audio from `feed` from the next frame on (an input's
+    /// decoded audio), or goes back to silence with `None`. The track's timing does
+    /// not change: only what its samples hold.
+    pub fn set_audio_source(&mut self, feed: Option<AudioFeed>) {
+        self.audio_feed = feed;
+    }
+
+    /// Pushes audio from where the track ends up to `until_nanos`: the feed's samples
+    /// as far as it has them, then silence.
+    fn push_audio_until(&mut self, until_nanos: u64) -> Result<(), MediaError> {
         let until = samples_at(until_nanos);
+        if let Some(feed) = &self.audio_feed
+            && self.audio_samples < until
+        {
+            let wanted = (until - self.audio_samples) as usize;
+            let mut samples = Vec::with_capacity(wanted * AUDIO_BYTES_PER_SAMPLE);
+            let count = feed.take(wanted, &mut samples) as u64;
+            if count > 0 {
+                self.push_audio_buffer(gst::Buffer::from_mut_slice(samples), count)?;
+                self.audio_samples_fed += count;
+            }
+        }
         while self.audio_samples < until {
             let max_chunk = (SILENCE.len() / AUDIO_BYTES_PER_SAMPLE) as u64;
             let count = (until - self.audio_samples).min(max_chunk);
             let bytes = count as usize * AUDIO_BYTES_PER_SAMPLE;
-            let mut buffer = gst::Buffer::from_slice(&SILENCE[..bytes]);
-            if let Some(b) = buffer.get_mut() {
-                let start = nanos_at(self.audio_samples);
-                b.set_pts(gst::ClockTime::from_nseconds(start));
-                b.set_duration(gst::ClockTime::from_nseconds(nanos_at(self.audio_samples + count) - start));
-            }
-            self.audio.push_buffer(buffer).map_err(|flow| self.flow_error("accept audio", flow))?;
-            self.audio_samples += count;
+            self.push_audio_buffer(gst::Buffer::from_slice(&SILENCE[..bytes]), count)?;
         }
+        Ok(())
+    }
+
+    /// Stamps `count` samples at the end of the track and pushes them.
+    fn push_audio_buffer(&mut self, mut buffer: gst::Buffer, count: u64) -> Result<(), MediaError> {
+        if let Some(b) = buffer.get_mut() {
+            let start = nanos_at(self.audio_samples);
+            b.set_pts(gst::ClockTime::from_nseconds(start));
+            b.set_duration(gst::ClockTime::from_nseconds(nanos_at(self.audio_samples + count) - start));
+        }
+        self.audio.push_buffer(buffer).map_err(|flow| self.flow_error("accept audio", flow))?;
+        self.audio_samples += count;
         Ok(())
     }
 
@@ -300,6 +336,8 @@ impl LiveEncoder {
             frames_encoded: self.counters.frames_encoded.load(Ordering::Relaxed),
             bytes_out: self.counters.bytes_out.load(Ordering::Relaxed),
             bitrate_kbps: self.settings.bitrate_kbps,
+            audio_samples_fed: self.audio_samples_fed,
+            audio_samples_silent: self.audio_samples - self.audio_samples_fed,
             failure: self.watch.failure(),
         }
     }

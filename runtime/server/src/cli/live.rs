@@ -25,7 +25,7 @@ use showrunner_media::{EncoderSettings, LiveEncoder, LiveSettings, OutputEvent, 
 use showrunner_render::{Compositor, Frame, Renderer};
 use showrunner_wasm::Host;
 
-use super::live_inputs::{InputArgs, RunningInputs};
+use super::live_inputs::{InputArgs, RunningInputs, check_audio_from};
 use super::live_preview::PreviewFile;
 use super::live_report::{CpuClock, FrameTimes, LiveSummary, cpu_time, event_line, status_line};
 use super::source::{self, SourceArgs, fps_label, load_assets, parse_preset, report};
@@ -90,6 +90,7 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
         eprintln!("error: nothing to send the show to: add --rtmp rtmp://HOST/APP/KEY and/or --record FILE.mkv");
         return Ok(ExitCode::from(EXIT_USAGE));
     }
+    check_audio_from(&args.inputs)?;
     showrunner_media::probe_live_elements().context("GStreamer is not ready for live output")?;
     load_assets(&args.source, services)?;
     let mut job = source::open(&args.source, &host, EngineOptions::default())?;
@@ -112,6 +113,7 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
     }
     let preview = args.preview.as_deref().map(PreviewFile::start).transpose()?;
     let inputs = RunningInputs::start(&args.inputs)?;
+    encoder.set_audio_source(inputs.audio_feed());
     let mut renderer = Renderer::new()?;
     renderer.set_assets(services.assets.clone());
     renderer.set_live_inputs(inputs.frames.clone());
@@ -133,6 +135,9 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
     );
     for line in inputs.banner() {
         eprintln!("input: {line}");
+    }
+    if let Some(name) = &args.inputs.audio_from {
+        eprintln!("audio: from input {name}");
     }
 
     let quiet = ProgressBar::hidden();

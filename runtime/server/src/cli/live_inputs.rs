@@ -1,8 +1,9 @@
 //! The live inputs of `showrunner live`: media files and URLs (`--input NAME=URI[,loop]`)
 //! and the embedded RTMP ingest server (`--ingest-key NAME=KEY`, `--ingest-listen`),
-//! all published by name to the renderer's [`LiveInputs`] for `video` ops. It starts
-//! and stops them and words their events and status for the operator; decoding itself
-//! is showrunner-media's and never runs on the render thread.
+//! all published by name to the renderer's [`LiveInputs`] for `video` ops, and which
+//! input's audio is the programme audio (`--audio-from NAME`, an [`AudioFeed`]). It
+//! starts and stops them and words their events and status for the operator; decoding
+//! itself is showrunner-media's and never runs on the render thread.
 
 use std::net::SocketAddr;
 
@@ -11,7 +12,7 @@ use clap::Args;
 use serde::Serialize;
 use showrunner_assets::LiveInputs;
 use showrunner_media::{
-    IngestKey, IngestServer, IngestSettings, InputEvent, InputEvents, InputSource, InputState, InputStatus, MediaInput,
+    AudioFeed, IngestKey, IngestServer, IngestSettings, InputEvent, InputEvents, InputSource, InputState, InputStatus, MediaInput,
     MediaInputSettings,
 };
 
@@ -31,6 +32,11 @@ pub struct InputArgs {
     /// Address the RTMP ingest server listens on (only with --ingest-key).
     #[arg(long, value_name = "ADDR", default_value = DEFAULT_INGEST_LISTEN)]
     pub ingest_listen: SocketAddr,
+    /// Take the programme audio from the live input NAME (an --input's first audio
+    /// stream, or an --ingest-key publisher's audio). Without it, or while that input
+    /// has no audio, the audio is silence.
+    #[arg(long, value_name = "NAME")]
+    pub audio_from: Option<String>,
 }
 
 fn parse_media_input(s: &str) -> Result<MediaInputSettings, String> {
@@ -47,6 +53,19 @@ fn parse_media_input(s: &str) -> Result<MediaInputSettings, String> {
     Ok(MediaInputSettings { name: name.to_string(), uri: uri.to_string(), looping })
 }
 
+/// `--audio-from` must name an input whose audio can be taken (checked before anything
+/// starts, so a typo records nothing).
+pub fn check_audio_from(args: &InputArgs) -> anyhow::Result<()> {
+    let Some(name) = &args.audio_from else { return Ok(()) };
+    if args.media.iter().any(|m| &m.name == name) || args.ingest_keys.iter().any(|k| &k.input == name) {
+        return Ok(());
+    }
+    let mut known: Vec<&str> = args.media.iter().map(|m| m.name.as_str()).collect();
+    known.extend(args.ingest_keys.iter().map(|k| k.input.as_str()));
+    let known = if known.is_empty() { "there are none".to_owned() } else { format!("they are: {}", known.join(", ")) };
+    bail!("--audio-from `{name}` names no live input ({known}); give the NAME of an --input or --ingest-key")
+}
+
 fn parse_ingest_key(s: &str) -> Result<IngestKey, String> {
     match s.split_once('=') {
         Some((input, key)) if !input.is_empty() && !key.is_empty() => Ok(IngestKey { input: input.to_string(), key: key.to_string() }),
@@ -60,6 +79,7 @@ pub struct RunningInputs {
     events: InputEvents,
     media: Vec<MediaInput>,
     ingest: Option<IngestServer>,
+    audio: Option<AudioFeed>,
 }
 
 impl RunningInputs {
@@ -76,9 +96,12 @@ impl RunningInputs {
         if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
             bail!("two live inputs are named `{}`: each --input and --ingest-key needs its own name", pair[0]);
         }
+        check_audio_from(args)?;
+        let audio = args.audio_from.as_ref().map(|_| AudioFeed::new());
         let mut media = Vec::new();
         for settings in &args.media {
-            let input = MediaInput::start(settings.clone(), frames.clone(), events.clone())
+            let feed = audio.clone().filter(|_| args.audio_from.as_deref() == Some(settings.name.as_str()));
+            let input = MediaInput::start_with_audio(settings.clone(), frames.clone(), events.clone(), feed)
                 .with_context(|| format!("cannot start the input `{}`", settings.name))?;
             media.push(input);
         }
@@ -91,7 +114,17 @@ impl RunningInputs {
                     .with_context(|| format!("cannot start the RTMP ingest server on {}", args.ingest_listen))?,
             )
         };
-        Ok(RunningInputs { frames, events, media, ingest })
+        if let (Some(server), Some(name), Some(feed)) = (&ingest, &args.audio_from, &audio)
+            && args.ingest_keys.iter().any(|k| &k.input == name)
+        {
+            server.set_audio_feed(name, Some(feed.clone()));
+        }
+        Ok(RunningInputs { frames, events, media, ingest, audio })
+    }
+
+    /// The programme audio (`--audio-from`): the chosen input's decoded audio.
+    pub fn audio_feed(&self) -> Option<AudioFeed> {
+        self.audio.clone()
     }
 
     /// One line per input for the start banner, e.g. `cam ← rtmp://127.0.0.1:1935/live/****`.

@@ -22,7 +22,7 @@ use super::chunk_guard::ChunkGuard;
 use super::decoder::{Decoder, Pushed};
 use super::registry::{Refusal, Registry};
 use super::{INGEST_IDLE_TIMEOUT as IDLE_TIMEOUT, INGEST_PUBLISH_DEADLINE as PUBLISH_DEADLINE};
-use crate::input::{InputEvent, InputEvents, InputState};
+use crate::input::{AudioFeed, InputEvent, InputEvents, InputState};
 
 /// How often a waiting read wakes to check deadlines and the stop flag.
 const POLL: Duration = Duration::from_millis(100);
@@ -38,7 +38,15 @@ pub(crate) struct Shared {
     pub(crate) registry: Registry,
     pub(crate) inputs: LiveInputs,
     pub(crate) events: InputEvents,
+    /// Inputs whose decoded audio feeds the programme audio, by input name.
+    pub(crate) audio_feeds: std::sync::Mutex<std::collections::HashMap<String, AudioFeed>>,
     pub(crate) stopping: AtomicBool,
+}
+
+impl Shared {
+    fn audio_feed(&self, input: &str) -> Option<AudioFeed> {
+        self.audio_feeds.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(input).cloned()
+    }
 }
 
 /// Why a connection ended; `reported` when a `Rejected` event already said so.
@@ -207,8 +215,12 @@ impl Connection<'_> {
                 }
                 Ok(())
             }
-            ServerSessionEvent::AudioDataReceived { .. } => {
+            ServerSessionEvent::AudioDataReceived { stream_key, data, timestamp, .. } => {
                 self.audio_messages += 1;
+                let Some(publish) = self.publish.as_mut().filter(|p| p.stream_key == stream_key) else { return Ok(()) };
+                if let Err(failure) = publish.decoder.push_audio(timestamp.value, &data) {
+                    return Err(closed(format!("decoding failed: {failure}")));
+                }
                 Ok(())
             }
             ServerSessionEvent::PlayStreamRequested { request_id, .. } => {
@@ -235,7 +247,7 @@ impl Connection<'_> {
                 }));
             }
         };
-        let decoder = match Decoder::start(&input, self.shared.inputs.clone()) {
+        let decoder = match Decoder::start(&input, self.shared.inputs.clone(), self.shared.audio_feed(&input)) {
             Ok(decoder) => decoder,
             Err(err) => {
                 self.shared.registry.release(self.id, false);
@@ -260,6 +272,9 @@ impl Connection<'_> {
         let Publish { input, decoder, video, dropped, .. } = publish;
         drop(decoder);
         self.shared.inputs.clear(&input);
+        if let Some(feed) = self.shared.audio_feed(&input) {
+            feed.clear();
+        }
         let key_kept = self.shared.registry.release(self.id, true);
         let reason = if !key_kept {
             "the stream key was removed"

@@ -1,7 +1,8 @@
-//! The decode pipeline of one publish: the RTMP video messages rewritten as an FLV
-//! stream (a video-only file header, then one tag per message with the RTMP timestamp
-//! and the message body as received) and decoded by
-//! `appsrc ! flvdemux ! decodebin ! FrameSink` into [`LiveInputs`].
+//! The decode pipeline of one publish: the RTMP video (and, when the input feeds the
+//! programme audio, audio) messages rewritten as an FLV stream (a file header, then one
+//! tag per message with the RTMP timestamp and the message body as received) and
+//! decoded by `appsrc ! flvdemux ! decodebin ! FrameSink` into [`LiveInputs`], and
+//! `flvdemux ! decodebin ! audio branch` into an [`AudioFeed`].
 //!
 //! Pushing never blocks the connection thread: the `appsrc` queue is bounded and, when
 //! the decoder falls behind, tags are dropped (counted) until the next keyframe so the
@@ -16,14 +17,18 @@ use showrunner_assets::LiveInputs;
 
 use crate::MediaError;
 use crate::error::PipelineFailure;
-use crate::input::{FrameCounters, FrameSink};
+use crate::input::audio_branch::link_audio_feed;
+use crate::input::{AudioFeed, FrameCounters, FrameSink};
 use crate::pipeline::{BusWatch, install_bus_handler};
 
 /// Bytes of FLV queued for the decoder before tags are dropped: seconds of video at
 /// any sane ingest bitrate, so only a stalled decoder loses frames.
 const MAX_QUEUED_BYTES: u64 = 4 * 1024 * 1024;
-/// FLV file header, video only, followed by the first previous-tag-size (0).
+/// FLV file header (flags byte 4: video only), followed by the first previous-tag-size (0).
 const FLV_HEADER: [u8; 13] = [b'F', b'L', b'V', 1, 0x01, 0, 0, 0, 9, 0, 0, 0, 0];
+/// FLV header flags: audio and video.
+const FLV_AUDIO_VIDEO: u8 = 0x05;
+const FLV_TAG_AUDIO: u8 = 8;
 const FLV_TAG_VIDEO: u8 = 9;
 const FLV_TAG_HEADER_LEN: usize = 11;
 /// The largest body an FLV tag can declare (24-bit size).
@@ -47,12 +52,15 @@ pub(crate) struct Decoder {
     watch: Arc<BusWatch>,
     counters: Arc<FrameCounters>,
     waiting_for_keyframe: bool,
+    /// Whether audio messages are decoded (the input feeds the programme audio).
+    audio: bool,
     label: String,
 }
 
 impl Decoder {
-    /// Builds and starts the pipeline publishing to `input`.
-    pub(crate) fn start(input: &str, inputs: LiveInputs) -> Result<Decoder, MediaError> {
+    /// Builds and starts the pipeline publishing to `input`; with `audio`, the feed's
+    /// audio is decoded into it too.
+    pub(crate) fn start(input: &str, inputs: LiveInputs, audio: Option<AudioFeed>) -> Result<Decoder, MediaError> {
         let label = format!("ingest-{input}");
         let setup = |reason: String| MediaError::InputSetup { input: input.to_owned(), reason };
         let caps = gst::Caps::builder("video/x-flv").build();
@@ -81,12 +89,20 @@ impl Decoder {
         source.link(&demuxer).map_err(|e| setup(format!("cannot link appsrc to flvdemux: {e}")))?;
 
         let decoder_sink = decodebin.static_pad("sink");
+        let with_audio = audio.is_some();
+        let pipeline_weak = pipeline.downgrade();
         demuxer.connect_pad_added(move |_, pad| {
             if pad.name().starts_with("video")
                 && let Some(target) = decoder_sink.as_ref().filter(|p| !p.is_linked())
                 && let Err(err) = pad.link(target)
             {
                 tracing::warn!(?err, "cannot link the FLV video pad to the decoder");
+            }
+            if pad.name().starts_with("audio")
+                && let (Some(feed), Some(pipeline)) = (audio.clone(), pipeline_weak.upgrade())
+                && let Err(err) = decode_audio(&pipeline, pad, feed)
+            {
+                tracing::warn!(%err, "cannot decode the ingest audio; the programme audio stays silent");
             }
         });
         let frames_in = sink.first().static_pad("sink");
@@ -105,13 +121,13 @@ impl Decoder {
 
         let watch = Arc::new(BusWatch::default());
         install_bus_handler(&pipeline, Arc::clone(&watch));
-        let decoder = Decoder { pipeline, source, watch, counters, waiting_for_keyframe: true, label };
+        let decoder = Decoder { pipeline, source, watch, counters, waiting_for_keyframe: true, audio: with_audio, label };
         decoder.pipeline.set_state(gst::State::Playing).map_err(|e| {
             setup(decoder.failure().map_or_else(|| format!("cannot start decoding: {e}"), |f| f.to_string()))
         })?;
         decoder
             .source
-            .push_buffer(gst::Buffer::from_slice(FLV_HEADER))
+            .push_buffer(gst::Buffer::from_slice(flv_header(with_audio)))
             .map_err(|flow| setup(format!("the decoder refused the FLV header: {flow:?}")))?;
         Ok(decoder)
     }
@@ -145,11 +161,30 @@ impl Decoder {
             return Ok(Pushed::Dropped);
         }
         self.waiting_for_keyframe = false;
-        match self.source.push_buffer(gst::Buffer::from_mut_slice(flv_tag(timestamp_ms, data))) {
+        self.push_tag(FLV_TAG_VIDEO, timestamp_ms, data)
+    }
+
+    /// Queues one RTMP audio message (the FLV audio tag body) when this publish's audio
+    /// is decoded; dropped otherwise, and while the decoder is behind.
+    pub(crate) fn push_audio(&mut self, timestamp_ms: u32, data: &[u8]) -> Result<Pushed, PipelineFailure> {
+        if let Some(failure) = self.failure() {
+            return Err(failure);
+        }
+        if !self.audio || data.is_empty() || data.len() > MAX_TAG_BODY || self.waiting_for_keyframe {
+            return Ok(Pushed::Dropped);
+        }
+        if self.source.current_level_bytes() >= MAX_QUEUED_BYTES {
+            return Ok(Pushed::Dropped);
+        }
+        self.push_tag(FLV_TAG_AUDIO, timestamp_ms, data)
+    }
+
+    fn push_tag(&self, kind: u8, timestamp_ms: u32, body: &[u8]) -> Result<Pushed, PipelineFailure> {
+        match self.source.push_buffer(gst::Buffer::from_mut_slice(flv_tag(kind, timestamp_ms, body))) {
             Ok(_) => Ok(Pushed::Queued),
             Err(flow) => Err(self.failure().unwrap_or_else(|| PipelineFailure {
                 element: format!("{} (appsrc)", self.label),
-                message: format!("the decoder stopped accepting video: {flow:?}"),
+                message: format!("the decoder stopped accepting data: {flow:?}"),
                 debug: String::new(),
             })),
         }
@@ -167,13 +202,40 @@ impl Drop for Decoder {
     }
 }
 
-/// One FLV video tag: header, `body`, previous-tag-size. `body` is at most 2^24-1 bytes.
-pub(crate) fn flv_tag(timestamp_ms: u32, body: &[u8]) -> Vec<u8> {
+/// The FLV file header: video only, or audio and video.
+fn flv_header(audio: bool) -> [u8; 13] {
+    let mut header = FLV_HEADER;
+    if audio {
+        header[4] = FLV_AUDIO_VIDEO;
+    }
+    header
+}
+
+/// Decodes the demuxer's audio pad (`decodebin`, added while playing) into `feed`.
+fn decode_audio(pipeline: &gst::Pipeline, pad: &gst::Pad, feed: AudioFeed) -> Result<(), String> {
+    let decodebin = gst::ElementFactory::make("decodebin").build().map_err(|e| format!("cannot make decodebin: {e}"))?;
+    pipeline.add(&decodebin).map_err(|e| format!("cannot add the audio decoder: {e}"))?;
+    decodebin.sync_state_with_parent().map_err(|e| format!("cannot start the audio decoder: {e}"))?;
+    let weak = pipeline.downgrade();
+    decodebin.connect_pad_added(move |_, decoded| {
+        if let Some(pipeline) = weak.upgrade()
+            && let Err(err) = link_audio_feed(&pipeline, decoded, feed.clone(), false)
+        {
+            tracing::warn!(%err, "cannot feed the ingest audio to the programme");
+        }
+    });
+    let sink = decodebin.static_pad("sink").ok_or("decodebin has no sink pad")?;
+    pad.link(&sink).map_err(|e| format!("cannot link the FLV audio pad: {e:?}"))?;
+    Ok(())
+}
+
+/// One FLV tag of `kind`: header, `body`, previous-tag-size. `body` is at most 2^24-1 bytes.
+pub(crate) fn flv_tag(kind: u8, timestamp_ms: u32, body: &[u8]) -> Vec<u8> {
     let size = body.len() as u32;
     let [ts_ext, ts_hi, ts_mid, ts_lo] = timestamp_ms.to_be_bytes();
     let [_, size_hi, size_mid, size_lo] = size.to_be_bytes();
     let mut tag = Vec::with_capacity(FLV_TAG_HEADER_LEN + body.len() + 4);
-    tag.extend_from_slice(&[FLV_TAG_VIDEO, size_hi, size_mid, size_lo, ts_hi, ts_mid, ts_lo, ts_ext, 0, 0, 0]);
+    tag.extend_from_slice(&[kind, size_hi, size_mid, size_lo, ts_hi, ts_mid, ts_lo, ts_ext, 0, 0, 0]);
     tag.extend_from_slice(body);
     tag.extend_from_slice(&(FLV_TAG_HEADER_LEN as u32 + size).to_be_bytes());
     tag
@@ -185,9 +247,12 @@ mod tests {
 
     #[test]
     fn flv_tags_carry_size_timestamp_body_and_trailing_size() {
-        let tag = flv_tag(0x1234_5678, &[0x17, 0, 1, 2]);
+        let tag = flv_tag(FLV_TAG_VIDEO, 0x1234_5678, &[0x17, 0, 1, 2]);
         assert_eq!(&tag[..11], &[9, 0, 0, 4, 0x34, 0x56, 0x78, 0x12, 0, 0, 0]);
         assert_eq!(&tag[11..15], &[0x17, 0, 1, 2]);
         assert_eq!(&tag[15..], &15u32.to_be_bytes());
+        assert_eq!(flv_tag(FLV_TAG_AUDIO, 0, &[0xAF])[0], 8);
+        assert_eq!(flv_header(false)[4], 0x01);
+        assert_eq!(flv_header(true)[4], 0x05);
     }
 }

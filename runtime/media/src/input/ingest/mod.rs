@@ -42,7 +42,7 @@ use connection::Shared;
 use registry::Registry;
 
 use crate::MediaError;
-use crate::input::{InputEvent, InputEvents, InputState, InputStatus};
+use crate::input::{AudioFeed, InputEvent, InputEvents, InputState, InputStatus};
 
 /// A client that sends nothing for this long is disconnected.
 pub const INGEST_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -151,7 +151,14 @@ impl IngestServer {
         for key in settings.keys {
             registry.add(key)?;
         }
-        let shared = Arc::new(Shared { app, registry, inputs, events, stopping: AtomicBool::new(false) });
+        let shared = Arc::new(Shared {
+            app,
+            registry,
+            inputs,
+            events,
+            audio_feeds: std::sync::Mutex::default(),
+            stopping: AtomicBool::new(false),
+        });
         let clients = Clients::default();
         let thread = {
             let (shared, clients) = (Arc::clone(&shared), Arc::clone(&clients));
@@ -173,6 +180,16 @@ impl IngestServer {
     /// One status per key, in the order the keys were added.
     pub fn statuses(&self) -> Vec<InputStatus> {
         self.shared.registry.statuses(&self.shared.inputs)
+    }
+
+    /// Decodes the audio of `input`'s publishers into `feed` (the programme audio) from
+    /// its next publish on, or stops with `None`.
+    pub fn set_audio_feed(&self, input: &str, feed: Option<AudioFeed>) {
+        let mut feeds = self.shared.audio_feeds.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match feed {
+            Some(feed) => feeds.insert(input.to_owned(), feed),
+            None => feeds.remove(input),
+        };
     }
 
     /// Accepts a new key from now on.
