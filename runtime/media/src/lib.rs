@@ -30,6 +30,7 @@
 mod composite;
 mod elements;
 mod error;
+mod events;
 mod file_encoder;
 mod input;
 mod live;
@@ -39,11 +40,12 @@ mod settings;
 
 pub use composite::composite_over_background;
 pub use elements::{probe_elements, probe_input_elements, probe_live_elements};
+pub use events::{EVENT_CAPACITY, EventQueue};
 pub use error::{MediaError, MissingElement, PipelineFailure};
 pub use file_encoder::{Container, EncodeSummary, FINISH_TIMEOUT, FileEncoder};
 pub use input::{AUDIO_FEED_MAX, AUDIO_FEED_START, AUDIO_FRAME_BYTES, AudioFeed, AudioFeedStats};
 pub use input::{
-    FrameCounters, FrameSink, INPUT_EVENT_CAPACITY, InputEvent, InputEvents, InputSource, InputState, InputStatus,
+    FrameCounters, FrameSink, InputEvent, InputEvents, InputSource, InputState, InputStatus,
     MAX_INPUT_HEIGHT, MAX_INPUT_NAME_BYTES, MAX_INPUT_WIDTH, MAX_MEDIA_URI_BYTES, MediaInput, MediaInputSettings,
 };
 pub use input::{INGEST_IDLE_TIMEOUT, INGEST_PUBLISH_DEADLINE, IngestKey, IngestServer, IngestSettings};

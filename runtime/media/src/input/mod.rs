@@ -20,4 +20,4 @@ pub use audio_feed::{AUDIO_FEED_MAX, AUDIO_FEED_START, AUDIO_FRAME_BYTES, AudioF
 pub use frame_sink::{FrameCounters, FrameSink, MAX_INPUT_HEIGHT, MAX_INPUT_WIDTH};
 pub use ingest::{INGEST_IDLE_TIMEOUT, INGEST_PUBLISH_DEADLINE, IngestKey, IngestServer, IngestSettings};
 pub use media_input::{MAX_INPUT_NAME_BYTES, MAX_MEDIA_URI_BYTES, MediaInput, MediaInputSettings};
-pub use status::{INPUT_EVENT_CAPACITY, InputEvent, InputEvents, InputSource, InputState, InputStatus};
+pub use status::{InputEvent, InputEvents, InputSource, InputState, InputStatus};

@@ -3,8 +3,6 @@
 //! changes. Plain data shared between an input's threads and whoever asks (CLI, API,
 //! dashboard, metrics); it must not touch GStreamer.
 
-use std::sync::{Arc, Mutex, PoisonError};
-
 /// What feeds an input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputSource {
@@ -77,41 +75,5 @@ pub enum InputEvent {
     Looped { name: String, loops: u32 },
 }
 
-/// A bounded event queue: senders never block; when it is full, new events are
-/// dropped and counted.
-#[derive(Clone, Default)]
-pub struct InputEvents {
-    inner: Arc<Mutex<EventQueue>>,
-}
-
-#[derive(Default)]
-struct EventQueue {
-    events: std::collections::VecDeque<InputEvent>,
-    dropped: u64,
-}
-
-/// Events kept until drained.
-pub const INPUT_EVENT_CAPACITY: usize = 1024;
-
-impl InputEvents {
-    pub fn send(&self, event: InputEvent) {
-        tracing::debug!(?event, "input event");
-        let mut queue = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        if queue.events.len() >= INPUT_EVENT_CAPACITY {
-            queue.dropped += 1;
-        } else {
-            queue.events.push_back(event);
-        }
-    }
-
-    /// Takes every queued event, oldest first.
-    pub fn drain(&self) -> Vec<InputEvent> {
-        let mut queue = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        queue.events.drain(..).collect()
-    }
-
-    /// Events dropped because nobody drained the queue.
-    pub fn dropped(&self) -> u64 {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner).dropped
-    }
-}
+/// The input events of one show: a bounded queue (see [`crate::EventQueue`]).
+pub type InputEvents = crate::EventQueue<InputEvent>;

@@ -4,8 +4,6 @@
 //! all hold one). It must not touch frames or the encoder's pipeline.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -13,7 +11,7 @@ use super::fanout::Fanout;
 use super::output_thread::OutputThread;
 use super::rtmp::validate_url;
 use super::{recorder, rtmp};
-use super::status::{EventSender, OutputEvent, OutputState, OutputStatus, SharedStatus, event_channel, mask_stream_key};
+use super::status::{EventSender, OutputEvent, OutputState, OutputStatus, SharedStatus, mask_stream_key};
 use crate::MediaError;
 
 /// Tags an output may have waiting (about 7 s at 30 fps with audio) before it drops
@@ -32,8 +30,6 @@ struct Inner {
     fanout: Arc<Fanout>,
     outputs: Mutex<Vec<Output>>,
     events: EventSender,
-    received: Mutex<Receiver<OutputEvent>>,
-    events_dropped: Arc<AtomicU64>,
 }
 
 /// The live outputs of a [`super::LiveEncoder`]; get one with
@@ -45,14 +41,12 @@ pub struct LiveOutputs {
 
 impl LiveOutputs {
     pub(crate) fn new(fanout: Arc<Fanout>) -> LiveOutputs {
-        let (events, received, events_dropped) = event_channel();
+        let events = EventSender::new();
         LiveOutputs {
             inner: Arc::new(Inner {
                 fanout,
                 outputs: Mutex::new(Vec::new()),
                 events,
-                received: Mutex::new(received),
-                events_dropped,
             }),
         }
     }
@@ -133,8 +127,7 @@ impl LiveOutputs {
 
     /// Events since the last call, oldest first.
     pub fn drain_events(&self) -> Vec<OutputEvent> {
-        let received = self.inner.received.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        received.try_iter().collect()
+        self.inner.events.drain()
     }
 
     pub(crate) fn send_event(&self, event: OutputEvent) {
@@ -143,7 +136,7 @@ impl LiveOutputs {
 
     /// Events lost because nobody drained them (the queue holds 1024).
     pub fn events_dropped(&self) -> u64 {
-        self.inner.events_dropped.load(Ordering::Relaxed)
+        self.inner.events.dropped()
     }
 }
 

@@ -3,7 +3,6 @@
 //! events emitted when any of that changes. Plain data shared between an output's
 //! thread and whoever asks (API, dashboard, metrics); it must not touch GStreamer.
 
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -62,29 +61,8 @@ pub enum OutputEvent {
     QualityChanged(super::quality::QualityChange),
 }
 
-/// Events queued for the reader; older ones are kept, newer ones dropped (counted) when full.
-const EVENT_CAPACITY: usize = 1024;
-
-/// The shared end of the output events: outputs send, the owner drains.
-#[derive(Clone)]
-pub(crate) struct EventSender {
-    sender: SyncSender<OutputEvent>,
-    dropped: Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl EventSender {
-    pub(crate) fn send(&self, event: OutputEvent) {
-        if let Err(TrySendError::Full(_)) = self.sender.try_send(event) {
-            self.dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-    }
-}
-
-pub(crate) fn event_channel() -> (EventSender, Receiver<OutputEvent>, Arc<std::sync::atomic::AtomicU64>) {
-    let (sender, receiver) = sync_channel(EVENT_CAPACITY);
-    let dropped = Arc::new(std::sync::atomic::AtomicU64::default());
-    (EventSender { sender, dropped: Arc::clone(&dropped) }, receiver, dropped)
-}
+/// The output events of one encoder: a bounded queue (see [`crate::EventQueue`]).
+pub(crate) type EventSender = crate::EventQueue<OutputEvent>;
 
 /// One output's status, written by its thread, read by anyone; every state change
 /// is also an event.
@@ -177,8 +155,8 @@ mod tests {
 
     #[test]
     fn going_live_after_retrying_counts_a_reconnect_and_events_it() {
-        let (events, receiver, _) = event_channel();
-        let status = SharedStatus::new("a", "rtmp://x/live/****".into(), events);
+        let events = EventSender::new();
+        let status = SharedStatus::new("a", "rtmp://x/live/****".into(), events.clone());
         status.set_state(OutputState::Live);
         status.set_state(OutputState::Live);
         let retry = OutputState::Retrying { attempt: 1, last_error: "refused".into(), retry_in: Duration::from_millis(500) };
@@ -187,7 +165,7 @@ mod tests {
         status.set_state(OutputState::Connecting);
         status.set_state(OutputState::Live);
         assert_eq!(status.snapshot().reconnects, 1);
-        let got: Vec<OutputEvent> = receiver.try_iter().collect();
+        let got: Vec<OutputEvent> = events.drain();
         let id = "a".to_owned();
         assert_eq!(got.first(), Some(&OutputEvent::StateChanged { id: id.clone(), state: OutputState::Connecting }));
         assert_eq!(got.last(), Some(&OutputEvent::Reconnected { id, reconnects: 1 }));
