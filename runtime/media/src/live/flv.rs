@@ -1,19 +1,40 @@
-//! Reading just enough of an FLV tag to route it: whether it is video, audio or script
-//! data, and whether a video tag starts a keyframe. `flvmux` emits one tag (header,
-//! body, previous-tag-size) per buffer; a destination that joins or falls behind starts
-//! again at a video keyframe so the receiver never sees a broken picture. It must not
+//! FLV tags: reading just enough of one to route it (whether it is video, audio or script
+//! data, and whether a video tag starts a keyframe), and writing one around a body
+//! received by the RTMP ingest server. `flvmux` emits one tag (header, body,
+//! previous-tag-size) per buffer; a destination that joins or falls behind starts again
+//! at a video keyframe so the receiver never sees a broken picture. Routing must not
 //! rewrite tags: timestamps and payloads pass through as the muxer wrote them.
 
 /// FLV tag type of audio data.
-const TAG_AUDIO: u8 = 8;
+pub(crate) const TAG_AUDIO: u8 = 8;
 /// FLV tag type of video data.
-const TAG_VIDEO: u8 = 9;
+pub(crate) const TAG_VIDEO: u8 = 9;
 /// FLV tag type of script data (`onMetaData`).
 const TAG_SCRIPT: u8 = 18;
 /// Length of an FLV tag header; the first byte of the body follows it.
 const TAG_HEADER_LEN: usize = 11;
 /// Frame type of a video tag (the body's high nibble) that is a keyframe.
 const FRAME_TYPE_KEY: u8 = 1;
+
+/// Whether a video tag body starting with `first` (frame type in the high nibble, codec
+/// in the low one) starts a keyframe; AVC sequence headers say so too.
+pub(crate) fn starts_keyframe(first: u8) -> bool {
+    (first >> 4) & 0x07 == FRAME_TYPE_KEY
+}
+
+/// One FLV tag of `kind` ([`TAG_AUDIO`], [`TAG_VIDEO`]) around `body`: header (size,
+/// timestamp in milliseconds with its extension byte, stream id 0), body, then the
+/// previous-tag-size. `body` must be at most 2^24-1 bytes.
+pub(crate) fn write_tag(kind: u8, timestamp_ms: u32, body: &[u8]) -> Vec<u8> {
+    let size = body.len() as u32;
+    let [ts_ext, ts_hi, ts_mid, ts_lo] = timestamp_ms.to_be_bytes();
+    let [_, size_hi, size_mid, size_lo] = size.to_be_bytes();
+    let mut tag = Vec::with_capacity(TAG_HEADER_LEN + body.len() + 4);
+    tag.extend_from_slice(&[kind, size_hi, size_mid, size_lo, ts_hi, ts_mid, ts_lo, ts_ext, 0, 0, 0]);
+    tag.extend_from_slice(body);
+    tag.extend_from_slice(&(TAG_HEADER_LEN as u32 + size).to_be_bytes());
+    tag
+}
 
 /// What an FLV tag carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +50,7 @@ impl TagKind {
     /// Classifies the tag at the start of `bytes`.
     pub(crate) fn of(bytes: &[u8]) -> TagKind {
         match (bytes.first().copied(), bytes.get(TAG_HEADER_LEN).copied()) {
-            (Some(TAG_VIDEO), Some(body)) => TagKind::Video { keyframe: body >> 4 == FRAME_TYPE_KEY },
+            (Some(TAG_VIDEO), Some(body)) => TagKind::Video { keyframe: starts_keyframe(body) },
             (Some(TAG_AUDIO), Some(_)) => TagKind::Audio,
             (Some(TAG_SCRIPT), Some(_)) => TagKind::Script,
             _ => TagKind::Other,
@@ -50,6 +71,16 @@ mod tests {
         let mut bytes = vec![kind, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, first_body_byte, 1, 2, 3, 4];
         bytes.extend_from_slice(&[0, 0, 0, 16]);
         bytes
+    }
+
+    #[test]
+    fn written_tags_carry_size_timestamp_body_and_trailing_size() {
+        let tag = write_tag(TAG_VIDEO, 0x1234_5678, &[0x17, 0, 1, 2]);
+        assert_eq!(&tag[..11], &[9, 0, 0, 4, 0x34, 0x56, 0x78, 0x12, 0, 0, 0]);
+        assert_eq!(&tag[11..15], &[0x17, 0, 1, 2]);
+        assert_eq!(&tag[15..], &15u32.to_be_bytes());
+        assert_eq!(TagKind::of(&tag), TagKind::Video { keyframe: true });
+        assert_eq!(TagKind::of(&write_tag(TAG_AUDIO, 0, &[0xAF])), TagKind::Audio);
     }
 
     #[test]

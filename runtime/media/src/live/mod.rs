@@ -21,7 +21,7 @@
 
 mod encoder;
 mod fanout;
-mod flv;
+pub(crate) mod flv;
 mod output_thread;
 mod outputs;
 mod quality;

@@ -16,6 +16,7 @@ use gstreamer_app as gst_app;
 use showrunner_assets::LiveInputs;
 
 use crate::MediaError;
+use crate::live::flv::{TAG_AUDIO, TAG_VIDEO, starts_keyframe, write_tag};
 use crate::error::PipelineFailure;
 use crate::input::audio_branch::link_audio_feed;
 use crate::input::{AudioFeed, FrameCounters, FrameSink};
@@ -28,14 +29,9 @@ const MAX_QUEUED_BYTES: u64 = 4 * 1024 * 1024;
 const FLV_HEADER: [u8; 13] = [b'F', b'L', b'V', 1, 0x01, 0, 0, 0, 9, 0, 0, 0, 0];
 /// FLV header flags: audio and video.
 const FLV_AUDIO_VIDEO: u8 = 0x05;
-const FLV_TAG_AUDIO: u8 = 8;
-const FLV_TAG_VIDEO: u8 = 9;
-const FLV_TAG_HEADER_LEN: usize = 11;
+
 /// The largest body an FLV tag can declare (24-bit size).
 const MAX_TAG_BODY: usize = 0xFF_FFFF;
-/// Video tag frame type (bits 4-6 of the first body byte) of a keyframe; AVC sequence
-/// headers carry it too.
-const FRAME_TYPE_KEY: u8 = 1;
 
 /// What happened to one video message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,7 +148,7 @@ impl Decoder {
         if data.len() > MAX_TAG_BODY {
             return Ok(Pushed::Dropped);
         }
-        let keyframe = (first >> 4) & 0x07 == FRAME_TYPE_KEY;
+        let keyframe = starts_keyframe(first);
         if self.source.current_level_bytes() >= MAX_QUEUED_BYTES {
             self.waiting_for_keyframe = true;
             return Ok(Pushed::Dropped);
@@ -161,7 +157,7 @@ impl Decoder {
             return Ok(Pushed::Dropped);
         }
         self.waiting_for_keyframe = false;
-        self.push_tag(FLV_TAG_VIDEO, timestamp_ms, data)
+        self.push_tag(TAG_VIDEO, timestamp_ms, data)
     }
 
     /// Queues one RTMP audio message (the FLV audio tag body) when this publish's audio
@@ -176,11 +172,11 @@ impl Decoder {
         if self.source.current_level_bytes() >= MAX_QUEUED_BYTES {
             return Ok(Pushed::Dropped);
         }
-        self.push_tag(FLV_TAG_AUDIO, timestamp_ms, data)
+        self.push_tag(TAG_AUDIO, timestamp_ms, data)
     }
 
     fn push_tag(&self, kind: u8, timestamp_ms: u32, body: &[u8]) -> Result<Pushed, PipelineFailure> {
-        match self.source.push_buffer(gst::Buffer::from_mut_slice(flv_tag(kind, timestamp_ms, body))) {
+        match self.source.push_buffer(gst::Buffer::from_mut_slice(write_tag(kind, timestamp_ms, body))) {
             Ok(_) => Ok(Pushed::Queued),
             Err(flow) => Err(self.failure().unwrap_or_else(|| PipelineFailure {
                 element: format!("{} (appsrc)", self.label),
@@ -229,29 +225,13 @@ fn decode_audio(pipeline: &gst::Pipeline, pad: &gst::Pad, feed: AudioFeed) -> Re
     Ok(())
 }
 
-/// One FLV tag of `kind`: header, `body`, previous-tag-size. `body` is at most 2^24-1 bytes.
-pub(crate) fn flv_tag(kind: u8, timestamp_ms: u32, body: &[u8]) -> Vec<u8> {
-    let size = body.len() as u32;
-    let [ts_ext, ts_hi, ts_mid, ts_lo] = timestamp_ms.to_be_bytes();
-    let [_, size_hi, size_mid, size_lo] = size.to_be_bytes();
-    let mut tag = Vec::with_capacity(FLV_TAG_HEADER_LEN + body.len() + 4);
-    tag.extend_from_slice(&[kind, size_hi, size_mid, size_lo, ts_hi, ts_mid, ts_lo, ts_ext, 0, 0, 0]);
-    tag.extend_from_slice(body);
-    tag.extend_from_slice(&(FLV_TAG_HEADER_LEN as u32 + size).to_be_bytes());
-    tag
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn flv_tags_carry_size_timestamp_body_and_trailing_size() {
-        let tag = flv_tag(FLV_TAG_VIDEO, 0x1234_5678, &[0x17, 0, 1, 2]);
-        assert_eq!(&tag[..11], &[9, 0, 0, 4, 0x34, 0x56, 0x78, 0x12, 0, 0, 0]);
-        assert_eq!(&tag[11..15], &[0x17, 0, 1, 2]);
-        assert_eq!(&tag[15..], &15u32.to_be_bytes());
-        assert_eq!(flv_tag(FLV_TAG_AUDIO, 0, &[0xAF])[0], 8);
+    fn the_flv_header_says_whether_audio_follows() {
+        assert_eq!(&flv_header(false)[..3], b"FLV");
         assert_eq!(flv_header(false)[4], 0x01);
         assert_eq!(flv_header(true)[4], 0x05);
     }
