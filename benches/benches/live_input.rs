@@ -20,6 +20,7 @@
 //! picture-in-picture box a quarter of the frame.
 //!
 //! Printed per case: frames drawn, frame uploads (`Renderer::live_texture_counters`),
+//! render passes drawn single-sample (`ComposeStats::single_sample_passes`),
 //! median and p95 wall ms per frame (submit → receive), mean CPU ms per frame of the
 //! render thread (`CLOCK_THREAD_CPUTIME_ID`) and of the whole process (lavapipe's
 //! rasterizer threads included); then ratios against the baseline and the moving
@@ -89,6 +90,7 @@ struct Row {
     wall_ms: Vec<f64>,
     drawn: u64,
     uploads: u64,
+    single_sample_passes: u64,
     thread_cpu_ms: f64,
     process_cpu_ms: f64,
 }
@@ -198,7 +200,7 @@ fn measure(case: &Case, plan: Plan) -> Result<Row> {
     };
     publish(0)?;
 
-    let mut row = Row { label: case.label, wall_ms: Vec::with_capacity(plan.frames as usize), drawn: 0, uploads: 0, thread_cpu_ms: 0.0, process_cpu_ms: 0.0 };
+    let mut row = Row { label: case.label, wall_ms: Vec::with_capacity(plan.frames as usize), drawn: 0, uploads: 0, single_sample_passes: 0, thread_cpu_ms: 0.0, process_cpu_ms: 0.0 };
     let (mut uploads_at_start, mut process_at_start) = (0, Duration::ZERO);
     let mut thread_cpu = Duration::ZERO;
     let mut last = None;
@@ -215,12 +217,14 @@ fn measure(case: &Case, plan: Plan) -> Result<Row> {
         let (started, cpu_started) = (Instant::now(), cpu_time(libc::CLOCK_THREAD_CPUTIME_ID));
         compositor.submit(&frame_plan, WIDTH, HEIGHT).map_err(|e| format!("{} frame {n}: {e}", case.label))?;
         let drawn = !compositor.stats().frame_reused;
+        let single_sample_passes = compositor.stats().single_sample_passes as u64;
         let frame = compositor.receive().map_err(|e| format!("{} frame {n}: {e}", case.label))?;
         let (wall, cpu) = (started.elapsed(), cpu_time(libc::CLOCK_THREAD_CPUTIME_ID).saturating_sub(cpu_started));
         if n >= plan.warmup {
             row.wall_ms.push(wall.as_secs_f64() * 1e3);
             thread_cpu += cpu;
             row.drawn += u64::from(drawn);
+            row.single_sample_passes += single_sample_passes;
         }
         last = frame;
     }
@@ -261,17 +265,19 @@ fn print_rows(rows: &[Row], plan: Plan) {
     println!("1. Per output frame at {WIDTH}x{HEIGHT} over an opaque background: {} frames after {} warm-up, one at a time (submit → receive)", plan.frames, plan.warmup);
     println!("   drawn   = frames the compositor drew (the others repeat the previous frame's pixels)");
     println!("   uploads = live frames uploaded to textures during the measured frames");
+    println!("   1-sample = render passes drawn single-sample (every edge on whole pixels, no 4x MSAA) during them");
     println!("   wall    = submit → receive, median / p95; thread CPU = the render thread (CLOCK_THREAD_CPUTIME_ID), mean;");
     println!("             process CPU = every thread of the process (lavapipe's rasterizer threads included), mean");
     println!();
-    println!("   {:<36} {:>7} {:>7}  {:>19}  {:>13}  {:>14}", "case", "drawn", "uploads", "wall ms p50 / p95", "thread CPU ms", "process CPU ms");
+    println!("   {:<36} {:>7} {:>7} {:>8}  {:>19}  {:>13}  {:>14}", "case", "drawn", "uploads", "1-sample", "wall ms p50 / p95", "thread CPU ms", "process CPU ms");
     for r in rows {
         let (p50, p95) = r.wall();
         println!(
-            "   {:<36} {:>7} {:>7}  {:>9.3} / {:>7.3}  {:>13.3}  {:>14.3}",
+            "   {:<36} {:>7} {:>7} {:>8}  {:>9.3} / {:>7.3}  {:>13.3}  {:>14.3}",
             r.label,
             format!("{}/{}", r.drawn, r.wall_ms.len()),
             r.uploads,
+            r.single_sample_passes,
             p50,
             p95,
             r.thread_cpu_ms,

@@ -59,6 +59,9 @@ pub struct ComposeStats {
     pub triangles: usize,
     /// Ops (or parts) the renderer left out, summed (see [`crate::Skipped`]).
     pub ops_skipped: usize,
+    /// Render passes drawn single-sample, summed (see
+    /// [`RenderStats::single_sample_passes`]).
+    pub single_sample_passes: usize,
     /// Asset names found missing for the first time this frame (one warning each).
     pub newly_missing_assets: Vec<String>,
     /// Font families met for the first time this frame and not bundled (drawn with
@@ -349,6 +352,7 @@ impl Compositor {
         self.stats.ops_drawn += s.drawn;
         self.stats.triangles += s.triangles;
         self.stats.ops_skipped += s.skipped.total();
+        self.stats.single_sample_passes += s.single_sample_passes;
         self.stats.newly_missing_assets.extend(s.newly_missing);
         self.stats.missing_families.extend(s.missing_families);
     }

@@ -2,7 +2,8 @@
 //!
 //! Paths are tessellated by lyon ([`tessellate`]); the draw list is walked in painter's
 //! order into one vertex list and passes of draws ([`flatten`], [`emit`], [`scene`]),
-//! uploaded per call and recorded with wgpu ([`record`], [`pipeline`]) with 4× MSAA, and
+//! uploaded per call and recorded with wgpu ([`record`], [`pipeline`]) with 4× MSAA (single
+//! sample for lists whose edges all land on whole pixels, [`sample_count`]), and
 //! read back as tightly packed straight-alpha RGBA8 sRGB ([`readback`]). Everything is
 //! blended premultiplied in sRGB space, as browsers do. [`Renderer::draw_into`] records
 //! into a caller's texture without reading back (the layer compositor uses it);
@@ -48,6 +49,7 @@ pub mod record;
 pub mod rect_clip;
 pub mod renderer;
 pub mod resources;
+pub mod sample_count;
 pub mod scene;
 pub mod targets;
 pub mod tessellate;

@@ -1,6 +1,6 @@
-//! Pipelines: the draw-list pipelines (one per shader, blend mode and stencil use,
-//! built on first use) and the pass that loads a caller's target into the
-//! multisampled colour target. WGSL lives in `shaders/`.
+//! Pipelines: the draw-list pipelines (one per shader, blend mode, stencil use and
+//! sample count, built on first use) and the pass that loads a caller's target into
+//! the multisampled colour target. WGSL lives in `shaders/`.
 //!
 //! Blend modes use the premultiplied equations: normal `src + dst·(1 − αs)`, add
 //! `src + dst` (CSS plus-lighter), screen `src + dst − src·dst`, multiply
@@ -36,7 +36,7 @@ pub struct DrawPipelines {
     /// Group 1: paint texture, mask texture.
     pub texture_layout: wgpu::BindGroupLayout,
     layout: wgpu::PipelineLayout,
-    built: HashMap<DrawState, wgpu::RenderPipeline>,
+    built: HashMap<(DrawState, u32), wgpu::RenderPipeline>,
 }
 
 /// A filterable 2D float texture read by the fragment stage.
@@ -94,15 +94,16 @@ impl DrawPipelines {
         DrawPipelines { module, dual, shared_layout, texture_layout, layout, built: HashMap::new() }
     }
 
-    /// The pipeline for `state`, built on first use (at most 3 × 4 + 2 of them).
-    pub fn get(&mut self, device: &wgpu::Device, state: DrawState) -> &wgpu::RenderPipeline {
+    /// The pipeline for `state` drawing `samples` per pixel ([`MSAA_SAMPLES`] or 1),
+    /// built on first use (at most 3 × 4 + 2 of them per sample count).
+    pub fn get(&mut self, device: &wgpu::Device, state: DrawState, samples: u32) -> &wgpu::RenderPipeline {
         let state = match state.stencil {
             // Stencil-only draws write no colour: shader and blend do not matter.
             StencilMode::ClipPush | StencilMode::ClipPop => DrawState { shader: Shader::Solid, blend: Blend::Normal, ..state },
             StencilMode::Content => state,
         };
         let (module, dual, layout) = (&self.module, self.dual.as_ref(), &self.layout);
-        self.built.entry(state).or_insert_with(|| build_draw(device, module, dual, layout, state))
+        self.built.entry((state, samples)).or_insert_with(|| build_draw(device, module, dual, layout, state, samples))
     }
 }
 
@@ -129,7 +130,7 @@ fn stencil_state(mode: StencilMode) -> (wgpu::StencilState, bool, wgpu::CompareF
     (wgpu::StencilState { front: face(op), back: face(op), read_mask: 0xff, write_mask: 0xff }, depth_write, depth_compare)
 }
 
-fn build_draw(device: &wgpu::Device, module: &wgpu::ShaderModule, dual: Option<&wgpu::ShaderModule>, layout: &wgpu::PipelineLayout, state: DrawState) -> wgpu::RenderPipeline {
+fn build_draw(device: &wgpu::Device, module: &wgpu::ShaderModule, dual: Option<&wgpu::ShaderModule>, layout: &wgpu::PipelineLayout, state: DrawState, samples: u32) -> wgpu::RenderPipeline {
     let multiply = state.blend == Blend::Multiply && state.stencil == StencilMode::Content;
     let (fs_module, vs, fs) = match (state.shader, multiply.then_some(dual).flatten()) {
         (Shader::Solid, Some(d)) => (d, "vs_solid", "fs_solid_multiply"),
@@ -164,7 +165,7 @@ fn build_draw(device: &wgpu::Device, module: &wgpu::ShaderModule, dual: Option<&
             stencil,
             bias: wgpu::DepthBiasState::default(),
         }),
-        multisample: wgpu::MultisampleState { count: MSAA_SAMPLES, mask: !0, alpha_to_coverage_enabled: false },
+        multisample: wgpu::MultisampleState { count: samples, mask: !0, alpha_to_coverage_enabled: false },
         fragment: Some(wgpu::FragmentState {
             module: fs_module,
             entry_point: Some(fs),

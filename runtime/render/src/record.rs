@@ -1,6 +1,10 @@
 //! Recording: uploads one [`Scene`] into buffers of its own and records its passes
 //! (layers first, the main pass into the caller's target last) on a command encoder.
 //!
+//! A multisampled scene draws each pass into the renderer's multisampled targets and
+//! resolves it into the layer or caller's texture; a single-sample one draws straight
+//! into that texture, with no resolve.
+//!
 //! Every call gets fresh buffers and layer textures, so several scenes recorded before
 //! one submit never overwrite each other's data. It must not decide what to draw and
 //! must not submit.
@@ -23,6 +27,9 @@ pub struct Context<'a> {
     /// Views of `Scene::images`, in order (`None`: not uploaded, drawn blank).
     pub images: &'a [Option<wgpu::TextureView>],
     pub atlas: Option<&'a wgpu::TextureView>,
+    /// Samples per pixel of every pass: [`crate::MSAA_SAMPLES`], or 1 for a scene
+    /// that lands on whole pixels (see [`crate::sample_count`]).
+    pub samples: u32,
 }
 
 /// A new buffer holding `bytes`, written at creation (zero-padded to the copy
@@ -68,8 +75,9 @@ fn layer_texture(gpu: &Gpu, width: u32, height: u32) -> wgpu::TextureView {
         .create_view(&wgpu::TextureViewDescriptor::default())
 }
 
-/// Records `scene` on `encoder`, resolving the main pass into `target`; with `load`
-/// the target's content is loaded first instead of clearing.
+/// Records `scene` on `encoder`, drawing (or resolving) the main pass into `target`;
+/// with `load` the target's content is kept instead of clearing (copied into the
+/// multisampled target first when multisampled).
 pub fn record(cx: &mut Context<'_>, encoder: &mut wgpu::CommandEncoder, scene: &Scene, target: &wgpu::TextureView, load: Option<(&LoadPipeline, &wgpu::BindGroup)>) {
     let gpu = cx.gpu;
     let usage = wgpu::BufferUsages::empty();
@@ -119,24 +127,29 @@ pub fn record(cx: &mut Context<'_>, encoder: &mut wgpu::CommandEncoder, scene: &
     for pass_index in &scene.order {
         let Some(pass) = scene.passes.get(*pass_index) else { continue };
         let main = *pass_index == 0;
-        let resolve_target = if main { target } else { resolve(TexRef::Layer(*pass_index)) };
-        let msaa = cx.targets.msaa(gpu, pass.rect.width, pass.rect.height);
-        let (color, depth_stencil) = (msaa.color.clone(), msaa.depth_stencil.clone());
-        let color_load = match load.filter(|_| main) {
-            Some((pipeline, group)) => {
-                pipeline.record(encoder, &color, group);
+        let output = if main { target } else { resolve(TexRef::Layer(*pass_index)) };
+        let drawn = cx.targets.draw(gpu, pass.rect.width, pass.rect.height, cx.samples);
+        let (multisampled, depth_stencil) = (drawn.color.clone(), drawn.depth_stencil.clone());
+        let color_load = match (load.filter(|_| main), &multisampled) {
+            (Some((pipeline, group)), Some(color)) => {
+                pipeline.record(encoder, color, group);
                 wgpu::LoadOp::Load
             }
-            None => wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
+            (Some(_), None) => wgpu::LoadOp::Load,
+            (None, _) => wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
+        };
+        let color_attachment = match &multisampled {
+            Some(color) => wgpu::RenderPassColorAttachment {
+                view: color,
+                depth_slice: None,
+                resolve_target: Some(output),
+                ops: wgpu::Operations { load: color_load, store: wgpu::StoreOp::Discard },
+            },
+            None => wgpu::RenderPassColorAttachment { view: output, depth_slice: None, resolve_target: None, ops: wgpu::Operations { load: color_load, store: wgpu::StoreOp::Store } },
         };
         let mut rp = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
             label: Some(if main { "draw list" } else { "group layer" }),
-            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                view: &color,
-                depth_slice: None,
-                resolve_target: Some(resolve_target),
-                ops: wgpu::Operations { load: color_load, store: wgpu::StoreOp::Discard },
-            })],
+            color_attachments: &[Some(color_attachment)],
             depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
                 view: &depth_stencil,
                 depth_ops: Some(wgpu::Operations { load: wgpu::LoadOp::Clear(0.0), store: wgpu::StoreOp::Discard }),
@@ -159,7 +172,7 @@ pub fn record(cx: &mut Context<'_>, encoder: &mut wgpu::CommandEncoder, scene: &
         let mut stencil_ref = None;
         for draw in &pass.draws {
             if state != Some(draw.state) {
-                rp.set_pipeline(cx.pipelines.get(&gpu.device, draw.state));
+                rp.set_pipeline(cx.pipelines.get(&gpu.device, draw.state, cx.samples));
                 state = Some(draw.state);
             }
             let textures = (draw.paint_texture, draw.mask_texture);

@@ -30,7 +30,8 @@ use crate::gpu::{AdapterSummary, Gpu, RenderError};
 use crate::pipeline::{DrawPipelines, LoadPipeline};
 use crate::readback;
 use crate::record::{self, Context};
-use crate::targets::{COLOR_FORMAT, Targets};
+use crate::sample_count::needs_multisample;
+use crate::targets::{COLOR_FORMAT, MSAA_SAMPLES, Targets};
 use crate::tessellate::Cache;
 
 /// One rendered frame.
@@ -73,6 +74,10 @@ pub struct RenderStats {
     /// Font families this renderer's text engine met for the first time and does not
     /// have (drawn with the default family instead).
     pub missing_families: Vec<String>,
+    /// Render passes (the list's own and its group layers) drawn with one sample per
+    /// pixel, straight into their texture, because every edge of the list lands on
+    /// whole pixels ([`crate::sample_count`]); 0 when the list was multisampled.
+    pub single_sample_passes: usize,
 }
 
 /// A headless renderer. Cheap to reuse across frames: pipelines, targets and the
@@ -95,6 +100,8 @@ pub struct Renderer {
     live_textures: LiveTextures,
     text: TextEngine,
     atlas: AtlasTexture,
+    /// Multisample every list, even one that lands on whole pixels.
+    force_multisample: bool,
 }
 
 impl Renderer {
@@ -142,6 +149,7 @@ impl Renderer {
             live_textures: LiveTextures::default(),
             text: TextEngine::new(),
             atlas: AtlasTexture::default(),
+            force_multisample: false,
         })
     }
 
@@ -154,6 +162,13 @@ impl Renderer {
     /// passes around [`Renderer::draw_into`].
     pub fn gpu(&self) -> &Gpu {
         &self.gpu
+    }
+
+    /// With `true`, every list is drawn multisampled, even one whose edges all land on
+    /// whole pixels and would otherwise be drawn single-sample (the pixels are the
+    /// same; this exists to compare the two paths). Off by default.
+    pub fn set_force_multisample(&mut self, on: bool) {
+        self.force_multisample = on;
     }
 
     /// Sets the asset store `image` ops and image paints draw from. Without one they
@@ -274,7 +289,9 @@ impl Renderer {
     /// the list is drawn over what the target holds, which then needs
     /// `TEXTURE_BINDING` usage (its content is copied into the multisampled target
     /// first). The multisampled targets are the renderer's own and are resolved into
-    /// `target`.
+    /// `target`; a list whose edges all land on whole pixels is drawn single-sample
+    /// straight into `target` instead, with the same pixels
+    /// ([`RenderStats::single_sample_passes`]).
     ///
     /// May be called several times before one submit, with the same or different
     /// targets: every call uploads its geometry into buffers of its own, so a later
@@ -335,7 +352,9 @@ impl Renderer {
             Some(store) => flat.missing.iter().filter(|name| store.note_missing(name)).cloned().collect(),
             None => Vec::new(),
         };
+        let samples = if self.force_multisample || needs_multisample(ops) { MSAA_SAMPLES } else { 1 };
         let stats = RenderStats {
+            single_sample_passes: if samples == 1 { flat.scene.order.len() } else { 0 },
             drawn: flat.drawn,
             skipped: flat.skipped,
             triangles: flat.scene.indices.len() / 3,
@@ -352,6 +371,7 @@ impl Renderer {
             blank: &self.blank,
             images: &images,
             atlas: atlas.as_ref(),
+            samples,
         };
         record::record(&mut cx, encoder, &flat.scene, target, keep.as_ref().map(|g| (&self.load, g)));
         Ok(stats)

@@ -1,5 +1,6 @@
 //! Render-target bookkeeping: the multisampled colour and depth-stencil textures a
-//! pass draws into (one set per frame size, a few sizes kept), the renderer's own
+//! pass draws into, or for a single-sample pass its depth-stencil texture alone (one
+//! set per frame size and sample count, a few kept), the renderer's own
 //! single-sample resolve texture for [`crate::Renderer::render`], and the readback
 //! buffer that copies a texture to the CPU.
 //!
@@ -14,20 +15,30 @@ pub const MSAA_SAMPLES: u32 = 4;
 pub const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 /// Depth (painter's order, see `flatten`) and stencil (clip nesting level).
 pub const DEPTH_STENCIL_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth24PlusStencil8;
-/// Frame sizes whose multisampled targets are kept at once (a compositor drawing
+/// Frame sizes and sample counts whose targets are kept at once (a compositor drawing
 /// layers of a few sizes should not reallocate them every call)...
 const KEPT_SIZES: usize = 12;
 /// ...as long as they hold at most this many bytes together (colour and
 /// depth-stencil, every sample).
 const KEPT_BYTES: u64 = 256 << 20;
 
-/// Multisampled targets for one frame size.
-pub struct MsaaTargets {
+/// The targets a pass of one frame size and sample count draws into.
+pub struct DrawTargets {
     pub width: u32,
     pub height: u32,
-    pub color: wgpu::TextureView,
+    pub samples: u32,
+    /// The multisampled colour target; `None` for a single-sample pass, which draws
+    /// into the caller's texture itself.
+    pub color: Option<wgpu::TextureView>,
     pub depth_stencil: wgpu::TextureView,
     last_used: u64,
+}
+
+/// Bytes the targets of one size and sample count hold (4 per depth-stencil sample,
+/// 4 more per colour sample when multisampled).
+fn target_bytes(width: u32, height: u32, samples: u32) -> u64 {
+    let per_sample = if samples > 1 { 8 } else { 4 };
+    u64::from(width) * u64::from(height) * u64::from(samples) * per_sample
 }
 
 /// The renderer's own single-sample target for [`crate::Renderer::render`].
@@ -41,7 +52,7 @@ pub struct Resolve {
 /// Kept targets and the readback buffer.
 #[derive(Default)]
 pub struct Targets {
-    msaa: Vec<MsaaTargets>,
+    kept: Vec<DrawTargets>,
     clock: u64,
     resolve: Option<Resolve>,
     readback: Option<(wgpu::Buffer, u64)>,
@@ -61,34 +72,35 @@ fn texture(gpu: &Gpu, label: &str, size: (u32, u32), format: wgpu::TextureFormat
 }
 
 impl Targets {
-    /// Multisampled targets of `width`×`height`, made on first use; the least recently
-    /// used size is dropped past `KEPT_SIZES` (textures still referenced by recorded
-    /// commands stay alive until those finish).
-    pub fn msaa(&mut self, gpu: &Gpu, width: u32, height: u32) -> &MsaaTargets {
+    /// Targets of `width`×`height` with `samples` per pixel ([`MSAA_SAMPLES`] or 1),
+    /// made on first use; the least recently used set is dropped past `KEPT_SIZES` or
+    /// `KEPT_BYTES` (textures still referenced by recorded commands stay alive until
+    /// those finish).
+    pub fn draw(&mut self, gpu: &Gpu, width: u32, height: u32, samples: u32) -> &DrawTargets {
         self.clock += 1;
         let clock = self.clock;
-        let index = match self.msaa.iter().position(|t| t.width == width && t.height == height) {
+        let index = match self.kept.iter().position(|t| (t.width, t.height, t.samples) == (width, height, samples)) {
             Some(i) => i,
             None => {
-                let bytes = |w: u32, h: u32| u64::from(w) * u64::from(h) * u64::from(MSAA_SAMPLES) * 8;
-                while self.msaa.len() >= KEPT_SIZES || self.msaa.iter().map(|t| bytes(t.width, t.height)).sum::<u64>() + bytes(width, height) > KEPT_BYTES {
-                    let Some(oldest) = self.msaa.iter().enumerate().min_by_key(|(_, t)| t.last_used).map(|(i, _)| i) else { break };
-                    self.msaa.swap_remove(oldest);
+                while self.kept.len() >= KEPT_SIZES || self.kept.iter().map(|t| target_bytes(t.width, t.height, t.samples)).sum::<u64>() + target_bytes(width, height, samples) > KEPT_BYTES {
+                    let Some(oldest) = self.kept.iter().enumerate().min_by_key(|(_, t)| t.last_used).map(|(i, _)| i) else { break };
+                    self.kept.swap_remove(oldest);
                 }
                 let usage = wgpu::TextureUsages::RENDER_ATTACHMENT;
-                let color = texture(gpu, "msaa colour", (width, height), COLOR_FORMAT, MSAA_SAMPLES, usage);
-                let depth = texture(gpu, "msaa depth-stencil", (width, height), DEPTH_STENCIL_FORMAT, MSAA_SAMPLES, usage);
-                self.msaa.push(MsaaTargets {
+                let color = (samples > 1).then(|| texture(gpu, "msaa colour", (width, height), COLOR_FORMAT, samples, usage));
+                let depth = texture(gpu, "depth-stencil", (width, height), DEPTH_STENCIL_FORMAT, samples, usage);
+                self.kept.push(DrawTargets {
                     width,
                     height,
-                    color: color.create_view(&wgpu::TextureViewDescriptor::default()),
+                    samples,
+                    color: color.map(|c| c.create_view(&wgpu::TextureViewDescriptor::default())),
                     depth_stencil: depth.create_view(&wgpu::TextureViewDescriptor::default()),
                     last_used: clock,
                 });
-                self.msaa.len() - 1
+                self.kept.len() - 1
             }
         };
-        let t = &mut self.msaa[index];
+        let t = &mut self.kept[index];
         t.last_used = clock;
         t
     }
