@@ -48,6 +48,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use showrunner_benches::machine::{cpu_seconds, load_average, print_run_footer};
 use showrunner_benches::{fmt_ratio, guest_dir};
 use showrunner_engine::ModuleFiles;
 use showrunner_wasm::{Host, NoAssets, SandboxLimits};
@@ -182,25 +183,6 @@ fn find<'a>(rows: &'a [Row], prefix: &str, size: (u32, u32)) -> Result<&'a Row> 
     rows.iter().find(|r| r.label.starts_with(prefix) && r.size == size).ok_or_else(|| format!("no row `{prefix}` at {}x{}", size.0, size.1))
 }
 
-/// Busy CPU seconds since boot: (the whole machine, this process), from
-/// `/proc/stat` and `/proc/self/stat` at 100 ticks per second (Linux's USER_HZ).
-fn cpu_seconds() -> Option<(f64, f64)> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let fields: Vec<f64> = stat.lines().next()?.split_whitespace().skip(1).filter_map(|f| f.parse().ok()).collect();
-    // user nice system idle iowait irq softirq steal (guest time is inside user)
-    let busy = [0, 1, 2, 5, 6, 7].iter().filter_map(|&i| fields.get(i)).sum::<f64>();
-    let me = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // After the name come field 3 (state) onwards: utime and stime are fields 14 and 15.
-    let after_name: Vec<&str> = me.rsplit_once(')')?.1.split_whitespace().collect();
-    let field = |n: usize| after_name.get(n - 3).and_then(|f| f.parse::<f64>().ok());
-    let own = field(14)? + field(15)?;
-    Some((busy / 100.0, own / 100.0))
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg").map_or_else(|_| "unknown".into(), |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-}
-
 fn workspace_root() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().unwrap_or(manifest).to_path_buf()
@@ -291,12 +273,7 @@ fn run(plan: Plan, quick: bool) -> Result<()> {
         println!("   note: {} guest faults or failed cues during the offline renders", encoded.faults + bare.faults);
     }
     println!();
-    let wall = started.elapsed().as_secs_f64();
-    println!("(measured in {wall:.1} s; load average at end: {}, which counts this bench's own threads)", load_average());
-    if let (Some((busy0, own0)), Some((busy1, own1))) = (cpu_at_start, cpu_seconds()) {
-        let others = ((busy1 - busy0) - (own1 - own0)).max(0.0) / wall;
-        println!("CPU used by this bench: {:.2} cores on average; by other processes: {others:.2} cores of {cpus}", (own1 - own0) / wall);
-    }
+    print_run_footer(started, cpu_at_start, cpus);
     Ok(())
 }
 

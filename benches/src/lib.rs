@@ -1,5 +1,6 @@
 //! Helpers for showrunner's benchmarks (`benches/scenes.rs`): sample statistics,
-//! number formatting, and the native twin of the host's draw-list conversion.
+//! number formatting, the native twin of the host's draw-list conversion, and what
+//! else the machine was doing ([`machine`]).
 //!
 //! Owns: nothing the runtime uses. Must not: be depended on by runtime crates, or
 //! time anything itself (the bench target does the timing, so what a number
@@ -98,6 +99,8 @@ pub fn newest_mtime(dir: &Path) -> Option<std::time::SystemTime> {
 /// model, moving strings and lists like the host does after lifting. Natively
 /// ticked scenes go through this and [`core::validate`] to cost the same host-side
 /// work as a Wasm tick.
+pub mod machine;
+
 pub mod convert {
     use super::{core, wit};
 
