@@ -24,6 +24,7 @@ mod live_report;
 mod new;
 mod render;
 mod render_out;
+mod serve;
 mod services;
 mod source;
 mod ticks;
@@ -72,6 +73,12 @@ pub enum Command {
     /// Creates a scene project (Rust or AssemblyScript) that builds out of the box,
     /// then prints the commands that build, check and run it.
     New(new::NewArgs),
+    /// Serves the HTTP API (modules, health, OpenAPI) over the embedded show database
+    /// until Ctrl-C; settings from --config FILE, SHOWRUNNER_* variables and flags.
+    Serve(serve::ConfigArgs),
+    /// Prints the settings `serve` would use (defaults, file, environment and flags
+    /// applied, the token masked), or the first invalid one.
+    Config(serve::ConfigArgs),
 }
 
 /// Wall-clock cap of offline guest calls, in multiples of their CPU-time deadline.
@@ -91,6 +98,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Render(a) => render::run(&a, host(offline)?, &services),
         Command::Live(a) => live::run(&a, host(SandboxLimits::default())?, &services),
         Command::New(a) => new::run(&a),
+        Command::Serve(a) => serve::serve(&a, host(SandboxLimits::default())?),
+        Command::Config(a) => serve::print_config(&a),
     }
 }
 

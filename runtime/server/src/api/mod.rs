@@ -1,0 +1,81 @@
+//! The HTTP API of `showrunner serve` (axum), under `/api/v1`: health and readiness,
+//! the module library (upload, list, look up, delete) and the OpenAPI document that
+//! describes it. [`router`] builds it over an [`ApiState`]; every failure is an
+//! [`ApiError`] rendered as `{"code", "message", "details"}` JSON. It owns request
+//! parsing, auth and status codes; it must not own persistence (that is [`crate::store`]),
+//! Wasm loading (that is `showrunner_wasm`) or listening on sockets (that is the binary).
+
+mod auth;
+mod error;
+mod modules;
+mod openapi;
+mod system;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+
+pub use error::{ApiError, ApiErrorBody};
+pub use modules::{MODULE_CONTENT_TYPES, ModuleBody, ModuleList, UploadedModule};
+pub use openapi::openapi_document;
+pub use system::{Health, Ready};
+
+use crate::store::Store;
+
+/// Size limits for request bodies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApiLimits {
+    /// Largest module upload, in bytes (413 `payload_too_large` above it).
+    pub max_module_bytes: u64,
+    /// Largest body of any other request, in bytes.
+    pub max_body_bytes: u64,
+}
+
+/// What every handler shares. Cheap to clone.
+#[derive(Clone)]
+pub struct ApiState {
+    pub store: Arc<Store>,
+    pub host: Arc<showrunner_wasm::Host>,
+    /// The bearer token every non-probe route requires; `None` runs unauthenticated.
+    pub token: Option<String>,
+    pub limits: ApiLimits,
+    /// When the API started (for `uptime_s`).
+    pub started: Instant,
+}
+
+/// The whole API: `/api/v1/...` routes, JSON errors for unknown paths and methods.
+/// Everything except `/api/v1/health`, `/api/v1/ready` and `/api/v1/openapi.json`
+/// requires the token when `state.token` is set.
+pub fn router(state: ApiState) -> Router {
+    let open = Router::new()
+        .route("/health", get(system::health))
+        .route("/ready", get(system::ready))
+        .route("/openapi.json", get(openapi::serve_openapi));
+    let protected = Router::new()
+        .route("/modules", get(modules::list).post(modules::upload).layer(DefaultBodyLimit::max(to_usize(state.limits.max_module_bytes))))
+        .route("/modules/{hash}", get(modules::get_one).delete(modules::delete))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_token));
+    let max_body = to_usize(state.limits.max_body_bytes);
+    Router::new()
+        .nest("/api/v1", open.merge(protected))
+        .fallback(unknown_path)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(state)
+}
+
+async fn unknown_path(uri: axum::http::Uri) -> ApiError {
+    let shown: String = uri.path().chars().take(200).collect();
+    ApiError::NotFound { what: format!("path {shown}") }
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+fn to_usize(bytes: u64) -> usize {
+    usize::try_from(bytes).unwrap_or(usize::MAX)
+}

@@ -1,0 +1,176 @@
+//! The module library over HTTP: upload (`POST /api/v1/modules`, raw `application/wasm`),
+//! list, look up and delete modules by content hash. An upload is validated and
+//! compiled with the same [`showrunner_wasm::Host::load`] that `showrunner check` uses,
+//! off the async runtime, before anything is stored. It must not run modules or touch
+//! live shows; every store and loader call goes through `spawn_blocking`.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::Serialize;
+use showrunner_core::PropSpec;
+use utoipa::ToSchema;
+
+use super::ApiState;
+use super::error::{ApiError, ApiErrorBody};
+use crate::store::{ModuleRecord, Store};
+
+/// The content types an upload may have.
+pub const MODULE_CONTENT_TYPES: &[&str] = &["application/wasm"];
+
+/// A stored module.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModuleBody {
+    /// blake3 of the module bytes, hex: the module's identity.
+    pub hash: String,
+    /// Size of the module in bytes.
+    pub size: u64,
+    /// Name and version the module gives in `describe()`.
+    pub name: String,
+    pub version: String,
+    /// When it was first uploaded, milliseconds since the Unix epoch.
+    pub uploaded_at_ms: u64,
+}
+
+/// An accepted upload: the stored module and the props it declares.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadedModule {
+    pub hash: String,
+    pub size: u64,
+    pub name: String,
+    pub version: String,
+    pub uploaded_at_ms: u64,
+    /// The prop specs from `describe()`: name, label, default, min, max.
+    #[schema(value_type = Vec<Object>)]
+    pub props: Vec<PropSpec>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModuleList {
+    pub modules: Vec<ModuleBody>,
+}
+
+impl From<ModuleRecord> for ModuleBody {
+    fn from(r: ModuleRecord) -> Self {
+        ModuleBody { hash: r.hash, size: r.size, name: r.name, version: r.version, uploaded_at_ms: r.uploaded_at_ms }
+    }
+}
+
+/// Uploads a module. The same bytes again answer 200 with the stored record.
+#[utoipa::path(post, path = "/api/v1/modules", tag = "modules",
+    request_body(content = Vec<u8>, content_type = "application/wasm", description = "The module (.wasm component or core-ABI module)"),
+    responses(
+        (status = 201, description = "Validated and stored", body = UploadedModule),
+        (status = 200, description = "Already stored (same content hash)", body = UploadedModule),
+        (status = 401, description = "Missing or wrong token (`unauthorized`)", body = ApiErrorBody),
+        (status = 413, description = "Over the module size limit (`payload_too_large`)", body = ApiErrorBody),
+        (status = 415, description = "Not `application/wasm` (`unsupported_media_type`)", body = ApiErrorBody),
+        (status = 422, description = "Not a module this server can run (`invalid_module`)", body = ApiErrorBody),
+        (status = 500, description = "Server fault (`internal`)", body = ApiErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn upload(State(state): State<ApiState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<(StatusCode, Json<UploadedModule>), ApiError> {
+    check_content_type(&headers)?;
+    let bytes = body.map_err(|rejection| ApiError::from_body_rejection(rejection, state.limits.max_module_bytes))?;
+    let (store, host) = (state.store.clone(), state.host.clone());
+    let (status, record, props) = tokio::task::spawn_blocking(move || {
+        let module = host.load(&bytes).map_err(|e| ApiError::InvalidModule { reason: e.to_string() })?;
+        let hash = Store::module_hash(&bytes);
+        if let Some(existing) = store.module(&hash).map_err(internal)? {
+            return Ok((StatusCode::OK, existing, module.info.props.clone()));
+        }
+        let record = ModuleRecord {
+            hash,
+            size: bytes.len() as u64,
+            name: module.info.name.clone(),
+            version: module.info.version.clone(),
+            uploaded_at_ms: now_ms(),
+        };
+        store.put_module(&record, &bytes).map_err(internal)?;
+        Ok::<_, ApiError>((StatusCode::CREATED, record, module.info.props.clone()))
+    })
+    .await??;
+    let body = UploadedModule { hash: record.hash, size: record.size, name: record.name, version: record.version, uploaded_at_ms: record.uploaded_at_ms, props };
+    Ok((status, Json(body)))
+}
+
+/// Lists the stored modules.
+#[utoipa::path(get, path = "/api/v1/modules", tag = "modules",
+    responses(
+        (status = 200, description = "Every stored module", body = ModuleList),
+        (status = 401, description = "Missing or wrong token (`unauthorized`)", body = ApiErrorBody),
+        (status = 500, description = "Server fault (`internal`)", body = ApiErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn list(State(state): State<ApiState>) -> Result<Json<ModuleList>, ApiError> {
+    let store = state.store.clone();
+    let records = tokio::task::spawn_blocking(move || store.modules()).await?.map_err(internal)?;
+    Ok(Json(ModuleList { modules: records.into_iter().map(ModuleBody::from).collect() }))
+}
+
+/// One stored module by hash.
+#[utoipa::path(get, path = "/api/v1/modules/{hash}", tag = "modules",
+    params(("hash" = String, Path, description = "blake3 of the module bytes, hex")),
+    responses(
+        (status = 200, description = "The module", body = ModuleBody),
+        (status = 401, description = "Missing or wrong token (`unauthorized`)", body = ApiErrorBody),
+        (status = 400, description = "The hash is not valid UTF-8 (`bad_request`)", body = ApiErrorBody),
+        (status = 404, description = "No module with this hash (`not_found`)", body = ApiErrorBody),
+        (status = 500, description = "Server fault (`internal`)", body = ApiErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_one(State(state): State<ApiState>, path: Result<Path<String>, PathRejection>) -> Result<Json<ModuleBody>, ApiError> {
+    let Path(hash) = path?;
+    let store = state.store.clone();
+    let lookup = hash.clone();
+    let record = tokio::task::spawn_blocking(move || store.module(&lookup)).await?.map_err(internal)?;
+    record.map(|r| Json(ModuleBody::from(r))).ok_or_else(|| not_found(&hash))
+}
+
+/// Deletes a stored module.
+#[utoipa::path(delete, path = "/api/v1/modules/{hash}", tag = "modules",
+    params(("hash" = String, Path, description = "blake3 of the module bytes, hex")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Missing or wrong token (`unauthorized`)", body = ApiErrorBody),
+        (status = 400, description = "The hash is not valid UTF-8 (`bad_request`)", body = ApiErrorBody),
+        (status = 404, description = "No module with this hash (`not_found`)", body = ApiErrorBody),
+        (status = 409, description = "The module is in use (`conflict`)", body = ApiErrorBody),
+        (status = 500, description = "Server fault (`internal`)", body = ApiErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn delete(State(state): State<ApiState>, path: Result<Path<String>, PathRejection>) -> Result<StatusCode, ApiError> {
+    let Path(hash) = path?;
+    let store = state.store.clone();
+    let lookup = hash.clone();
+    let deleted = tokio::task::spawn_blocking(move || store.delete_module(&lookup)).await?.map_err(internal)?;
+    if deleted { Ok(StatusCode::NO_CONTENT) } else { Err(not_found(&hash)) }
+}
+
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let found = headers.get(header::CONTENT_TYPE).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).unwrap_or_default();
+    let essence = found.split(';').next().unwrap_or_default().trim();
+    if MODULE_CONTENT_TYPES.iter().any(|accepted| essence.eq_ignore_ascii_case(accepted)) {
+        Ok(())
+    } else {
+        let found = if found.is_empty() { "none".to_owned() } else { found };
+        Err(ApiError::UnsupportedMediaType { found, accepted: MODULE_CONTENT_TYPES })
+    }
+}
+
+fn not_found(hash: &str) -> ApiError {
+    let shown: String = hash.chars().take(80).collect();
+    ApiError::NotFound { what: format!("module {shown:?}") }
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(e.to_string())
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}

@@ -1,0 +1,44 @@
+//! The OpenAPI 3 document of the API, generated from the handlers' `#[utoipa::path]`
+//! annotations and the bodies' `ToSchema` derives, served at `GET /api/v1/openapi.json`.
+//! It must not be written by hand: a route missing here is a route missing its annotation.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::error::ApiErrorBody;
+use super::modules::{ModuleBody, ModuleList, UploadedModule};
+use super::system::{Health, Ready};
+use super::{modules, system};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "showrunner API", description = "Upload and manage the Wasm modules of a showrunner server."),
+    paths(system::health, system::ready, modules::upload, modules::list, modules::get_one, modules::delete, serve_openapi),
+    components(schemas(ApiErrorBody, Health, Ready, ModuleBody, ModuleList, UploadedModule)),
+    modifiers(&BearerScheme),
+    tags((name = "system", description = "Liveness, readiness and this document"), (name = "modules", description = "The module library")),
+)]
+struct ApiDoc;
+
+/// Adds the `bearer` security scheme that the protected routes name.
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// The OpenAPI document of this API.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "system",
+    responses((status = 200, description = "The OpenAPI 3 document of this API", content_type = "application/json")))]
+pub async fn serve_openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi_document())
+}
