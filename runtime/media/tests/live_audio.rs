@@ -31,9 +31,18 @@ fn tone_clip(dir: &Path) -> PathBuf {
     path
 }
 
+/// Starts the looping clip and waits until its audio reaches the feed, so a busy
+/// machine's slow start-up does not read as missing audio at the start of a recording.
 fn start_input(clip: &Path, feed: &AudioFeed) -> MediaInput {
     let settings = MediaInputSettings { name: "cam".into(), uri: clip.to_str().unwrap().into(), looping: true };
-    MediaInput::start_with_audio(settings, LiveInputs::new(), InputEvents::default(), Some(feed.clone())).unwrap()
+    let input = MediaInput::start_with_audio(settings, LiveInputs::new(), InputEvents::default(), Some(feed.clone())).unwrap();
+    let primed = 44_100 / 5; // 200 ms of sample frames
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while feed.stats().received < primed {
+        assert!(Instant::now() < deadline, "the clip's audio never reached the feed: {:?}", feed.stats());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    input
 }
 
 /// Records `frames` frames pushed in real time (frame n at n/30 s after the start);
