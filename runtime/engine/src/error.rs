@@ -23,6 +23,8 @@ pub enum EngineError {
     UnknownScene { name: String, known: String },
     #[error("no layer `{0}` in the show")]
     UnknownLayer(String),
+    #[error("scene `{0}` is on program (or being taken to it): take another scene first")]
+    SceneOnAir(String),
     #[error(transparent)]
     Pool(#[from] PoolError),
 }

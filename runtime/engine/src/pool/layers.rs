@@ -41,6 +41,12 @@ impl Pool {
     /// Starts `module` as layer `id` on the least-loaded worker (ties: the lowest
     /// index) and returns that worker. Props must fit the module's specs.
     pub fn add_layer(&self, id: &str, module: Arc<LoadedModule>, props: &[Prop], policy: FaultPolicy) -> Result<usize, PoolError> {
+        self.add_layer_with_state(id, module, props, policy, None)
+    }
+
+    /// [`Pool::add_layer`], restoring `state` (an earlier checkpoint of the layer)
+    /// into its first instance.
+    pub fn add_layer_with_state(&self, id: &str, module: Arc<LoadedModule>, props: &[Prop], policy: FaultPolicy, checkpoint: Option<Arc<[u8]>>) -> Result<usize, PoolError> {
         let (key, route) = {
             let mut state = self.lock();
             self.recover_dead(&mut state);
@@ -54,12 +60,12 @@ impl Pool {
             let worker = (0..load.len()).min_by_key(|&w| (load[w], w)).unwrap_or(0);
             let key = Arc::<str>::from(id);
             // Reserved (not running) until the worker has started it.
-            let record = LayerRecord { worker, module: module.clone(), props: props.to_vec(), policy: policy.clone(), last_ops: Arc::new(Vec::new()), version: 0, state: None, running: false };
+            let record = LayerRecord { worker, module: module.clone(), props: props.to_vec(), policy: policy.clone(), last_ops: Arc::new(Vec::new()), version: 0, state: checkpoint.clone(), running: false };
             state.layers.insert(key.clone(), record);
             (key, Route::to(&state, worker))
         };
         let (reply, answer) = bounded(1);
-        let seed = Seed { ops: Arc::new(Vec::new()), version: 0, state: None };
+        let seed = Seed { ops: Arc::new(Vec::new()), version: 0, state: checkpoint };
         let command = Command::Add { id: key.clone(), module, props: props.to_vec(), policy, seed, reply };
         let answered = self.exchange(&route, command, &answer);
         let mut state = self.lock();
@@ -136,6 +142,11 @@ impl Pool {
             true => Ok(()),
             false => Err(PoolError::UnknownLayer(id.to_string())),
         }
+    }
+
+    /// The last guest-state checkpoint of layer `id`, as kept for a respawn.
+    pub fn checkpoint(&self, id: &str) -> Option<Arc<[u8]>> {
+        self.lock().layers.get(id).and_then(|r| r.state.clone())
     }
 
     pub fn status(&self, id: &str) -> Result<LayerStatus, PoolError> {

@@ -19,6 +19,10 @@ use crate::events::{EngineEvent, EventQueue};
 use crate::pool::{LayerTick, Pool, PoolConfig, PoolMetrics, Priority};
 use crate::props::conform_props;
 
+mod edit;
+
+pub use edit::LayerPatch;
+
 /// How the engine runs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EngineOptions {
@@ -360,37 +364,5 @@ impl Engine {
     pub fn layer_status(&self, layer: &str) -> Result<LayerStatus, EngineError> {
         self.layer_exists(layer)?;
         Ok(self.pool.status(layer)?)
-    }
-
-    /// Shows or hides `layer` from the next frame on (a hidden layer is not ticked).
-    pub fn set_visible(&mut self, layer: &str, visible: bool) -> Result<(), EngineError> {
-        let spec = self.spec.layer_mut(layer).ok_or_else(|| EngineError::UnknownLayer(layer.to_string()))?;
-        spec.visible = visible;
-        Ok(())
-    }
-
-    /// Adds a layer running `module` to `scene`.
-    pub fn add_layer(&mut self, scene: &str, mut layer: LayerSpec, module: Arc<LoadedModule>) -> Result<(), EngineError> {
-        self.scene_exists(scene)?;
-        check_scene(&layer.id, &layer.module, &module)?;
-        layer.props = conform_props(&module.info, &layer.props).map_err(|source| EngineError::Props { layer: layer.id.clone(), source })?;
-        let mut next = self.spec.clone();
-        if let Some(s) = next.scene_mut(scene) {
-            s.layers.push(layer.clone());
-        }
-        next.validate()?;
-        self.pool.add_layer(&layer.id, module, &layer.props, self.policy.clone())?;
-        self.spec = next;
-        Ok(())
-    }
-
-    /// Stops and removes `layer`.
-    pub fn remove_layer(&mut self, layer: &str) -> Result<(), EngineError> {
-        self.layer_exists(layer)?;
-        self.pool.remove_layer(layer)?;
-        for scene in &mut self.spec.scenes {
-            scene.layers.retain(|l| l.id != layer);
-        }
-        Ok(())
     }
 }
