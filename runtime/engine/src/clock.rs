@@ -179,6 +179,12 @@ impl FrameClock {
         self.start.checked_add(self.pts(n))
     }
 
+    /// When the next slot [`FrameClock::wait_next`] hands out is due (a caller may do
+    /// other work until then).
+    pub fn next_due(&self) -> Option<Instant> {
+        self.deadline(self.next)
+    }
+
     /// The instant frame 0 is due.
     pub fn start(&self) -> Instant {
         self.start

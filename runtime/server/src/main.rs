@@ -12,11 +12,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     quiet_headless_vulkan();
     let args = cli::Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SHOWRUNNER_LOG").unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    cli::init_logging();
     match cli::run(args) {
         Ok(code) => code,
         Err(e) => {

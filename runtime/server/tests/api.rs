@@ -7,25 +7,19 @@
 
 mod common;
 
-use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::Value;
-use showrunner_server::api::{ApiLimits, ApiState, router};
+use showrunner_server::api::{ApiLimits, router};
+use showrunner_server::show::ShowRuntime;
 use showrunner_server::store::Store;
-use showrunner_wasm::Host;
 use tower::ServiceExt;
 
 const TOKEN: &str = "s3cret-token-for-tests";
-
-fn host() -> Arc<Host> {
-    static HOST: OnceLock<Arc<Host>> = OnceLock::new();
-    HOST.get_or_init(|| Host::with_defaults().expect("wasm host")).clone()
-}
 
 fn lower_third() -> Vec<u8> {
     std::fs::read(common::guest("scene-lower-third")).expect("guest readable")
@@ -35,15 +29,15 @@ struct Api {
     app: Router,
     store: Arc<Store>,
     limits: ApiLimits,
+    _show: ShowRuntime,
     _dir: tempfile::TempDir,
 }
 
 fn api(token: Option<&str>) -> Api {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(Store::open(dir.path()).expect("store opens"));
     let limits = ApiLimits { max_module_bytes: lower_third().len() as u64 + 4096, max_body_bytes: 64 * 1024 };
-    let state = ApiState { store: store.clone(), host: host(), token: token.map(str::to_owned), limits, started: Instant::now() };
-    Api { app: router(state), store, limits, _dir: dir }
+    let (state, show, store) = common::show::api_state(dir.path(), token, limits);
+    Api { app: router(state), store, limits, _show: show, _dir: dir }
 }
 
 struct Reply {

@@ -44,6 +44,10 @@ pub enum ApiError {
     InvalidModule { reason: String },
     #[error("not ready: {0}")]
     Unavailable(String),
+    /// Well-formed but not applicable to the show (a bad prop, a module of the wrong
+    /// kind, a failed swap); `code` says which.
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String, details: serde_json::Value },
     /// Logged with its cause; the client sees only a generic message.
     #[error("internal error: {0}")]
     Internal(String),
@@ -62,6 +66,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
             ApiError::InvalidModule { .. } => "invalid_module",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Unprocessable { code, .. } => code,
             ApiError::Internal(_) => "internal",
         }
     }
@@ -75,7 +80,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::InvalidModule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::InvalidModule { .. } | ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -86,6 +91,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { limit_bytes } => serde_json::json!({ "limit_bytes": limit_bytes }),
             ApiError::UnsupportedMediaType { found, accepted } => serde_json::json!({ "found": found, "accepted": accepted }),
             ApiError::InvalidModule { reason } => serde_json::json!({ "reason": reason }),
+            ApiError::Unprocessable { details, .. } => details.clone(),
             _ => serde_json::json!({}),
         }
     }

@@ -1,6 +1,7 @@
 //! The HTTP API of `showrunner serve` (axum), under `/api/v1`: health and readiness,
-//! the module library (upload, list, look up, delete) and the OpenAPI document that
-//! describes it. [`router`] builds it over an [`ApiState`]; every failure is an
+//! the module library (upload, list, look up, delete), the show (scenes, layers,
+//! props, events, hot-swap, preview and take, the programme picture) and the OpenAPI
+//! document that describes it. [`router`] builds it over an [`ApiState`]; every failure is an
 //! [`ApiError`] rendered as `{"code", "message", "details"}` JSON. It owns request
 //! parsing, auth and status codes; it must not own persistence (that is [`crate::store`]),
 //! Wasm loading (that is `showrunner_wasm`) or listening on sockets (that is the binary).
@@ -9,20 +10,25 @@ mod auth;
 mod error;
 mod modules;
 mod openapi;
+mod show_error;
+pub mod show_ops;
+mod show_routes;
 mod system;
+pub mod wire;
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, patch, post, put};
 
 pub use error::{ApiError, ApiErrorBody};
 pub use modules::{MODULE_CONTENT_TYPES, ModuleBody, ModuleList, UploadedModule};
 pub use openapi::openapi_document;
 pub use system::{Health, Ready};
 
+use crate::show::ShowHandle;
 use crate::store::Store;
 
 /// Size limits for request bodies.
@@ -44,6 +50,16 @@ pub struct ApiState {
     pub limits: ApiLimits,
     /// When the API started (for `uptime_s`).
     pub started: Instant,
+    /// The live show.
+    pub show: ShowHandle,
+    /// Held while a change is applied and saved, so the store keeps the show's order.
+    pub edits: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl ApiState {
+    pub fn new(store: Arc<Store>, host: Arc<showrunner_wasm::Host>, token: Option<String>, limits: ApiLimits, show: ShowHandle) -> ApiState {
+        ApiState { store, host, token, limits, started: Instant::now(), show, edits: Arc::new(tokio::sync::Mutex::new(())) }
+    }
 }
 
 /// The whole API: `/api/v1/...` routes, JSON errors for unknown paths and methods.
@@ -57,6 +73,18 @@ pub fn router(state: ApiState) -> Router {
     let protected = Router::new()
         .route("/modules", get(modules::list).post(modules::upload).layer(DefaultBodyLimit::max(to_usize(state.limits.max_module_bytes))))
         .route("/modules/{hash}", get(modules::get_one).delete(modules::delete))
+        .route("/show", get(show_routes::get_show))
+        .route("/scenes", get(show_routes::list_scenes).post(show_routes::add_scene))
+        .route("/scenes/{name}", get(show_routes::get_scene).delete(show_routes::remove_scene))
+        .route("/layers", get(show_routes::list_layers).post(show_routes::add_layer))
+        .route("/layers/{id}", get(show_routes::get_layer).patch(show_routes::update_layer).delete(show_routes::remove_layer))
+        .route("/layers/{id}/props", patch(show_routes::set_props))
+        .route("/layers/{id}/events", post(show_routes::event))
+        .route("/layers/{id}/swap", post(show_routes::swap))
+        .route("/layers/{id}/release", post(show_routes::release))
+        .route("/preview", put(show_routes::set_preview))
+        .route("/take", post(show_routes::take))
+        .route("/preview.jpg", get(show_routes::preview_jpg))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_token));
     let max_body = to_usize(state.limits.max_body_bytes);
     Router::new()

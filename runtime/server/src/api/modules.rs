@@ -1,5 +1,5 @@
 //! The module library over HTTP: upload (`POST /api/v1/modules`, raw `application/wasm`),
-//! list, look up and delete modules by content hash. An upload is validated and
+//! list, look up and delete modules by content hash (not while a layer runs them). An upload is validated and
 //! compiled with the same [`showrunner_wasm::Host::load`] that `showrunner check` uses,
 //! off the async runtime, before anything is stored. It must not run modules or touch
 //! live shows; every store and loader call goes through `spawn_blocking`.
@@ -145,6 +145,11 @@ pub async fn get_one(State(state): State<ApiState>, path: Result<Path<String>, P
     security(("bearer" = [])))]
 pub async fn delete(State(state): State<ApiState>, path: Result<Path<String>, PathRejection>) -> Result<StatusCode, ApiError> {
     let Path(hash) = path?;
+    let _edit = state.edits.lock().await;
+    let users: Vec<String> = state.show.snapshot().await?.spec.layers().filter(|l| l.module == hash).map(|l| l.id.clone()).collect();
+    if !users.is_empty() {
+        return Err(ApiError::Conflict(format!("module {hash} is in use by layer(s) {}: swap or remove them first", users.join(", "))));
+    }
     let store = state.store.clone();
     let lookup = hash.clone();
     let deleted = tokio::task::spawn_blocking(move || store.delete_module(&lookup)).await?.map_err(internal)?;

@@ -9,15 +9,21 @@ use utoipa::{Modify, OpenApi};
 use super::error::ApiErrorBody;
 use super::modules::{ModuleBody, ModuleList, UploadedModule};
 use super::system::{Health, Ready};
-use super::{modules, system};
+use super::wire::{EventBody, LayerBody, LayerPatchBody, NewLayer, NewScene, PreviewBody, SceneBody, ShowBody, SwapBody, SwapResult, TakeBody, TransitionBody};
+use super::{modules, show_routes, system};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "showrunner API", description = "Upload and manage the Wasm modules of a showrunner server."),
-    paths(system::health, system::ready, modules::upload, modules::list, modules::get_one, modules::delete, serve_openapi),
-    components(schemas(ApiErrorBody, Health, Ready, ModuleBody, ModuleList, UploadedModule)),
+    info(title = "showrunner API", description = "Run a live showrunner show: upload modules, build scenes from layers, set props, send events, hot-swap modules and take scenes to air."),
+    paths(system::health, system::ready, modules::upload, modules::list, modules::get_one, modules::delete, serve_openapi,
+        show_routes::get_show, show_routes::list_scenes, show_routes::add_scene, show_routes::get_scene, show_routes::remove_scene,
+        show_routes::list_layers, show_routes::add_layer, show_routes::get_layer, show_routes::update_layer, show_routes::remove_layer,
+        show_routes::set_props, show_routes::event, show_routes::swap, show_routes::release, show_routes::set_preview, show_routes::take, show_routes::preview_jpg),
+    components(schemas(ApiErrorBody, Health, Ready, ModuleBody, ModuleList, UploadedModule,
+        ShowBody, SceneBody, LayerBody, NewScene, NewLayer, LayerPatchBody, EventBody, SwapBody, SwapResult, PreviewBody, TakeBody, TransitionBody)),
     modifiers(&BearerScheme),
-    tags((name = "system", description = "Liveness, readiness and this document"), (name = "modules", description = "The module library")),
+    tags((name = "system", description = "Liveness, readiness and this document"), (name = "modules", description = "The module library"),
+        (name = "show", description = "Scenes, preview and program, takes, the programme picture"), (name = "layers", description = "Layers: placement, props, events, hot-swap")),
 )]
 struct ApiDoc;
 

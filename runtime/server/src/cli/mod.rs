@@ -17,6 +17,7 @@ macro_rules! out {
 
 mod args;
 mod check;
+mod dev;
 mod live;
 mod live_inputs;
 mod live_preview;
@@ -73,12 +74,40 @@ pub enum Command {
     /// Creates a scene project (Rust or AssemblyScript) that builds out of the box,
     /// then prints the commands that build, check and run it.
     New(new::NewArgs),
+    /// Builds a scene project, uploads it to a running `showrunner serve` and puts it on a
+    /// layer, then rebuilds and hot-swaps it on every saved change until Ctrl-C (--once:
+    /// one cycle, exit 0 if the module went live).
+    Dev(dev::DevArgs),
     /// Serves the HTTP API (modules, health, OpenAPI) over the embedded show database
     /// until Ctrl-C; settings from --config FILE, SHOWRUNNER_* variables and flags.
     Serve(serve::ConfigArgs),
     /// Prints the settings `serve` would use (defaults, file, environment and flags
     /// applied, the token masked), or the first invalid one.
     Config(serve::ConfigArgs),
+}
+
+/// Changes the log filter after start (`serve` applies its `log_level`).
+static LOG_FILTER: std::sync::OnceLock<tracing_subscriber::reload::Handle<tracing_subscriber::EnvFilter, tracing_subscriber::Registry>> = std::sync::OnceLock::new();
+
+/// Logs to stderr, filtered by `SHOWRUNNER_LOG` (default `warn`).
+pub fn init_logging() {
+    use tracing_subscriber::prelude::*;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHOWRUNNER_LOG").unwrap_or_else(|_| "warn".into());
+    let (filter, handle) = tracing_subscriber::reload::Layer::new(filter);
+    tracing_subscriber::registry().with(filter).with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false)).init();
+    let _ = LOG_FILTER.set(handle);
+}
+
+/// Sets the log level (`error`…`trace`) unless `SHOWRUNNER_LOG` chose the filter.
+pub fn set_log_level(level: &str) {
+    if std::env::var_os("SHOWRUNNER_LOG").is_some() {
+        return;
+    }
+    if let (Some(handle), Ok(filter)) = (LOG_FILTER.get(), tracing_subscriber::EnvFilter::try_new(level))
+        && let Err(e) = handle.reload(filter)
+    {
+        eprintln!("warning: cannot change the log level: {e}");
+    }
 }
 
 /// Wall-clock cap of offline guest calls, in multiples of their CPU-time deadline.
@@ -98,7 +127,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Render(a) => render::run(&a, host(offline)?, &services),
         Command::Live(a) => live::run(&a, host(SandboxLimits::default())?, &services),
         Command::New(a) => new::run(&a),
-        Command::Serve(a) => serve::serve(&a, host(SandboxLimits::default())?),
+        Command::Dev(a) => dev::run(&a),
+        Command::Serve(a) => serve::serve(&a, host(SandboxLimits::default())?, &services),
         Command::Config(a) => serve::print_config(&a),
     }
 }

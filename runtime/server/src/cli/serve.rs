@@ -1,18 +1,20 @@
-//! `showrunner serve` and `showrunner config`: the HTTP API over the embedded show
-//! database, with settings from defaults, a TOML file (`--config`), `SHOWRUNNER_*`
-//! environment variables and flags. `serve` makes sure there is a bearer token (a
-//! generated one is kept in the data dir and printed once), opens the store and serves
-//! `showrunner_server::api` until Ctrl-C. It must not implement API behaviour itself.
+//! `showrunner serve` and `showrunner config`: the live show and its HTTP API over the
+//! embedded show database, with settings from defaults, a TOML file (`--config`),
+//! `SHOWRUNNER_*` environment variables and flags. `serve` makes sure there is a
+//! bearer token (a generated one is kept in the data dir and printed once), opens the
+//! store, brings the show back as it was, runs it and serves `showrunner_server::api`
+//! until Ctrl-C, then stops the show cleanly (outputs closed, guest state saved). It
+//! must not implement API or show behaviour itself.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
 use showrunner_server::api::{ApiLimits, ApiState, router};
+use showrunner_server::show::{Format, ShowRuntime, ShowSetup};
 use showrunner_server::config::{ConfigSources, Overrides, ServeConfig, TokenSource, ensure_token, token_file};
 use showrunner_server::store::Store;
 use showrunner_wasm::Host;
@@ -45,8 +47,9 @@ pub fn print_config(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// `showrunner serve`.
-pub fn serve(args: &ConfigArgs, host: Arc<Host>) -> anyhow::Result<ExitCode> {
+pub fn serve(args: &ConfigArgs, host: Arc<Host>, services: &super::services::RenderServices) -> anyhow::Result<ExitCode> {
     let config = args.load()?;
+    super::set_log_level(&config.log_level);
     let token = match ensure_token(&config)? {
         TokenSource::Configured(token) | TokenSource::Stored(token) => Some(token),
         TokenSource::Generated(token) => {
@@ -60,15 +63,25 @@ pub fn serve(args: &ConfigArgs, host: Arc<Host>) -> anyhow::Result<ExitCode> {
         }
     };
     let store = Store::open(&config.data_dir).with_context(|| format!("cannot open the show database in {}", config.data_dir.display()))?;
-    let state = ApiState {
-        store: Arc::new(store),
-        host,
-        token,
-        limits: ApiLimits { max_module_bytes: config.max_module_bytes, max_body_bytes: config.max_body_bytes },
-        started: Instant::now(),
+    let store = Arc::new(store);
+    let output = &config.output;
+    let setup = ShowSetup {
+        store: store.clone(),
+        host: host.clone(),
+        assets: services.assets.clone(),
+        inputs: showrunner_assets::LiveInputs::default(),
+        format: Format { width: output.width, height: output.height, fps_num: output.fps, fps_den: 1 },
+        bitrate_kbps: output.bitrate_kbps,
     };
+    let show = ShowRuntime::start(setup).context("cannot start the show")?;
+    eprintln!("show: {}x{} @ {} fps on {}; {} layer(s) restored", output.width, output.height, output.fps, show.adapter, show.restored_layers);
+    for problem in &show.restore_problems {
+        eprintln!("warning: {problem}");
+    }
+    let limits = ApiLimits { max_module_bytes: config.max_module_bytes, max_body_bytes: config.max_body_bytes };
+    let state = ApiState::new(store, host, token, limits, show.handle());
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         let address = listener.local_addr().context("cannot read the listening address")?;
         eprintln!("serving the showrunner API on http://{address}/api/v1 (OpenAPI: /api/v1/openapi.json); data in {}. Ctrl-C stops.", config.data_dir.display());
@@ -81,8 +94,11 @@ pub fn serve(args: &ConfigArgs, host: Arc<Host>) -> anyhow::Result<ExitCode> {
             })
             .await
             .context("the API server stopped with an error")?;
-        eprintln!("stopped");
         anyhow::Ok(())
-    })?;
+    });
+    eprintln!("stopping the show: closing outputs, saving guest state…");
+    show.stop();
+    eprintln!("stopped");
+    served?;
     Ok(ExitCode::SUCCESS)
 }

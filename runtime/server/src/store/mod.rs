@@ -57,15 +57,18 @@ pub enum DocKind {
     Output,
     Input,
     GuestState,
+    /// Show-wide settings: the program and preview scenes, whether outputs are on.
+    Show,
 }
 
 impl DocKind {
-    pub const ALL: [DocKind; 5] = [
+    pub const ALL: [DocKind; 6] = [
         DocKind::Scene,
         DocKind::Layer,
         DocKind::Output,
         DocKind::Input,
         DocKind::GuestState,
+        DocKind::Show,
     ];
 
     fn table(self) -> TableDefinition<'static, &'static str, (u64, &'static str)> {
@@ -75,6 +78,7 @@ impl DocKind {
             DocKind::Output => "doc.output",
             DocKind::Input => "doc.input",
             DocKind::GuestState => "doc.guest_state",
+            DocKind::Show => "doc.show",
         })
     }
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, clippy::expect_used)]
 
+pub mod show;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 

@@ -1,0 +1,179 @@
+//! REST routes of the show: `GET /show`, scenes (`/scenes`, `/scenes/{name}`),
+//! layers (`/layers`, `/layers/{id}`), props (`PATCH /layers/{id}/props`), events,
+//! hot-swap and quarantine release of a layer, the preview scene and takes, and the
+//! programme picture (`GET /preview.jpg`). Each handler parses its request and calls
+//! the shared operation in [`super::show_ops`].
+//!
+//! Must not: change the show or the store except through `show_ops`.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::ApiState;
+use super::error::{ApiError, ApiErrorBody};
+use super::show_ops as ops;
+use super::wire::{EventBody, LayerBody, LayerPatchBody, NewLayer, NewScene, PreviewBody, SceneBody, ShowBody, SwapBody, SwapResult, TakeBody};
+
+type Body<T> = Result<Json<T>, JsonRejection>;
+type Id = Result<Path<String>, PathRejection>;
+
+fn parse<T>(state: &ApiState, body: Body<T>) -> Result<T, ApiError> {
+    body.map(|Json(b)| b).map_err(|rejection| ApiError::from_json_rejection(rejection, state.limits.max_body_bytes))
+}
+
+/// The whole show: format, program, preview, scenes and their layers.
+#[utoipa::path(get, path = "/api/v1/show", tag = "show", security(("bearer" = [])),
+    responses((status = 200, body = ShowBody), (status = 401, body = ApiErrorBody), (status = 503, description = "The show does not answer", body = ApiErrorBody)))]
+pub async fn get_show(State(state): State<ApiState>) -> Result<Json<ShowBody>, ApiError> {
+    Ok(Json(ops::show(&state).await?))
+}
+
+/// Every scene with its layers.
+#[utoipa::path(get, path = "/api/v1/scenes", tag = "show", security(("bearer" = [])),
+    responses((status = 200, body = Vec<SceneBody>), (status = 401, body = ApiErrorBody)))]
+pub async fn list_scenes(State(state): State<ApiState>) -> Result<Json<Vec<SceneBody>>, ApiError> {
+    Ok(Json(ops::show(&state).await?.scenes))
+}
+
+/// Adds an empty scene.
+#[utoipa::path(post, path = "/api/v1/scenes", tag = "show", security(("bearer" = [])), request_body = NewScene,
+    responses((status = 201, body = SceneBody), (status = 400, body = ApiErrorBody), (status = 401, body = ApiErrorBody),
+        (status = 409, description = "A scene of that name exists (`conflict`)", body = ApiErrorBody),
+        (status = 422, description = "Not a valid scene name (`invalid_show`)", body = ApiErrorBody)))]
+pub async fn add_scene(State(state): State<ApiState>, body: Body<NewScene>) -> Result<(StatusCode, Json<SceneBody>), ApiError> {
+    let body = parse(&state, body)?;
+    Ok((StatusCode::CREATED, Json(ops::add_scene(&state, body).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/scenes/{name}", tag = "show", security(("bearer" = [])), params(("name" = String, Path)),
+    responses((status = 200, body = SceneBody), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+pub async fn get_scene(State(state): State<ApiState>, name: Id) -> Result<Json<SceneBody>, ApiError> {
+    let Path(name) = name?;
+    Ok(Json(ops::scene(&state, &name).await?))
+}
+
+/// Removes a scene and its layers (not the scene on program).
+#[utoipa::path(delete, path = "/api/v1/scenes/{name}", tag = "show", security(("bearer" = [])), params(("name" = String, Path)),
+    responses((status = 204), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
+        (status = 409, description = "The scene is on air (`conflict`)", body = ApiErrorBody)))]
+pub async fn remove_scene(State(state): State<ApiState>, name: Id) -> Result<StatusCode, ApiError> {
+    let Path(name) = name?;
+    ops::remove_scene(&state, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every layer of every scene.
+#[utoipa::path(get, path = "/api/v1/layers", tag = "layers", security(("bearer" = [])),
+    responses((status = 200, body = Vec<LayerBody>), (status = 401, body = ApiErrorBody)))]
+pub async fn list_layers(State(state): State<ApiState>) -> Result<Json<Vec<LayerBody>>, ApiError> {
+    Ok(Json(ops::show(&state).await?.scenes.into_iter().flat_map(|s| s.layers).collect()))
+}
+
+/// Adds a layer running an uploaded scene module.
+#[utoipa::path(post, path = "/api/v1/layers", tag = "layers", security(("bearer" = [])), request_body = NewLayer,
+    responses((status = 201, body = LayerBody), (status = 400, body = ApiErrorBody), (status = 401, body = ApiErrorBody),
+        (status = 404, description = "Unknown scene or module (`not_found`)", body = ApiErrorBody),
+        (status = 409, description = "A layer with that id exists (`conflict`)", body = ApiErrorBody),
+        (status = 422, description = "A bad prop (`invalid_prop`, naming it), a module that is not a scene (`wrong_module_kind`), bad placement (`invalid_show`)", body = ApiErrorBody)))]
+pub async fn add_layer(State(state): State<ApiState>, body: Body<NewLayer>) -> Result<(StatusCode, Json<LayerBody>), ApiError> {
+    let body = parse(&state, body)?;
+    Ok((StatusCode::CREATED, Json(ops::add_layer(&state, body).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/layers/{id}", tag = "layers", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = LayerBody), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+pub async fn get_layer(State(state): State<ApiState>, id: Id) -> Result<Json<LayerBody>, ApiError> {
+    let Path(id) = id?;
+    Ok(Json(ops::layer(&state, &id).await?))
+}
+
+/// Changes a layer's placement: transform, opacity, crop, visibility, z.
+#[utoipa::path(patch, path = "/api/v1/layers/{id}", tag = "layers", security(("bearer" = [])), params(("id" = String, Path)), request_body = LayerPatchBody,
+    responses((status = 200, body = LayerBody), (status = 400, body = ApiErrorBody), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
+        (status = 422, description = "Not a valid placement (`invalid_show`)", body = ApiErrorBody)))]
+pub async fn update_layer(State(state): State<ApiState>, id: Id, body: Body<LayerPatchBody>) -> Result<Json<LayerBody>, ApiError> {
+    let Path(id) = id?;
+    let body = parse(&state, body)?;
+    Ok(Json(ops::update_layer(&state, &id, body).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/layers/{id}", tag = "layers", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+pub async fn remove_layer(State(state): State<ApiState>, id: Id) -> Result<StatusCode, ApiError> {
+    let Path(id) = id?;
+    ops::remove_layer(&state, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sets some props: `{"name": value, ...}`, checked against the module's prop specs.
+#[utoipa::path(patch, path = "/api/v1/layers/{id}/props", tag = "layers", security(("bearer" = [])), params(("id" = String, Path)), request_body = Object,
+    responses((status = 200, body = LayerBody), (status = 400, body = ApiErrorBody), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
+        (status = 422, description = "A prop the module does not have, of the wrong type or out of range (`invalid_prop`; `details.prop` names it); none changed", body = ApiErrorBody)))]
+pub async fn set_props(State(state): State<ApiState>, id: Id, body: Body<BTreeMap<String, Value>>) -> Result<Json<LayerBody>, ApiError> {
+    let Path(id) = id?;
+    let body = parse(&state, body)?;
+    Ok(Json(ops::set_props(&state, &id, body).await?))
+}
+
+/// Sends an event (`play`, `stop`, `next`, `update` or the module's own) to a layer.
+#[utoipa::path(post, path = "/api/v1/layers/{id}/events", tag = "layers", security(("bearer" = [])), params(("id" = String, Path)), request_body = EventBody,
+    responses((status = 202, description = "Delivered before the layer's next frame"), (status = 400, body = ApiErrorBody), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+pub async fn event(State(state): State<ApiState>, id: Id, body: Body<EventBody>) -> Result<StatusCode, ApiError> {
+    let Path(id) = id?;
+    let body = parse(&state, body)?;
+    ops::event(&state, &id, body).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Replaces a layer's module live, carrying its state. Answers once the first frame
+/// with the new module has been composited; on failure the old module stays live.
+#[utoipa::path(post, path = "/api/v1/layers/{id}/swap", tag = "layers", security(("bearer" = [])), params(("id" = String, Path)), request_body = SwapBody,
+    responses((status = 200, body = SwapResult), (status = 400, body = ApiErrorBody), (status = 401, body = ApiErrorBody),
+        (status = 404, description = "Unknown layer or module (`not_found`)", body = ApiErrorBody),
+        (status = 422, description = "The new module did not start (`swap_failed`, with the reason) or is not a scene (`wrong_module_kind`); the old one stays live", body = ApiErrorBody)))]
+pub async fn swap(State(state): State<ApiState>, id: Id, body: Body<SwapBody>) -> Result<Json<SwapResult>, ApiError> {
+    let Path(id) = id?;
+    let body = parse(&state, body)?;
+    Ok(Json(ops::swap(&state, &id, body).await?))
+}
+
+/// Lifts a layer's quarantine; its module is tried again at the next frame.
+#[utoipa::path(post, path = "/api/v1/layers/{id}/release", tag = "layers", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+pub async fn release(State(state): State<ApiState>, id: Id) -> Result<StatusCode, ApiError> {
+    let Path(id) = id?;
+    ops::release(&state, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Chooses the scene on preview (the next take).
+#[utoipa::path(put, path = "/api/v1/preview", tag = "show", security(("bearer" = [])), request_body = PreviewBody,
+    responses((status = 200, body = ShowBody), (status = 400, body = ApiErrorBody), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+pub async fn set_preview(State(state): State<ApiState>, body: Body<PreviewBody>) -> Result<Json<ShowBody>, ApiError> {
+    let body = parse(&state, body)?;
+    Ok(Json(ops::set_preview(&state, body).await?))
+}
+
+/// Puts a scene (the preview scene by default) on air, as a cut or with a transition.
+#[utoipa::path(post, path = "/api/v1/take", tag = "show", security(("bearer" = [])), request_body = TakeBody,
+    responses((status = 200, body = ShowBody), (status = 400, body = ApiErrorBody), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
+        (status = 422, description = "The module is not a transition (`wrong_module_kind`)", body = ApiErrorBody)))]
+pub async fn take(State(state): State<ApiState>, body: Body<TakeBody>) -> Result<Json<ShowBody>, ApiError> {
+    let body = parse(&state, body)?;
+    Ok(Json(ops::take(&state, body).await?))
+}
+
+/// The programme picture: a JPEG of at most 640x360, renewed 5 times a second.
+#[utoipa::path(get, path = "/api/v1/preview.jpg", tag = "show", security(("bearer" = [])),
+    responses((status = 200, content_type = "image/jpeg"), (status = 401, body = ApiErrorBody), (status = 503, description = "No frame yet", body = ApiErrorBody)))]
+pub async fn preview_jpg(State(state): State<ApiState>) -> Result<Response, ApiError> {
+    let image = state.show.preview_image().ok_or_else(|| ApiError::Unavailable("no programme picture yet; try again in a moment".into()))?;
+    let headers = [(header::CONTENT_TYPE, "image/jpeg".to_string()), (header::CACHE_CONTROL, "no-store".to_string()), (header::HeaderName::from_static("x-frame-index"), image.frame_index.to_string())];
+    Ok((headers, image.jpeg.clone()).into_response())
+}

@@ -1,0 +1,52 @@
+//! How the show is kept in the store: one document per scene, per layer and one for
+//! the show itself (program, preview, whether outputs are on). The API writes them
+//! after the frame thread accepted a change; `restore` reads them at start.
+//!
+//! Must not: be the API's wire format (that is `api::show_types`); these shapes only
+//! have to read back what this version wrote.
+
+use serde::{Deserialize, Serialize};
+use showrunner_core::LayerSpec;
+
+/// Id of the one show document.
+pub const SHOW_DOC_ID: &str = "show";
+/// The scene a new show starts with.
+pub const FIRST_SCENE: &str = "main";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SceneDoc {
+    pub name: String,
+    /// Creation order (scenes come back in it).
+    pub seq: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerDoc {
+    pub scene: String,
+    /// Creation order within the show (layers come back in it, which breaks z ties).
+    pub seq: u64,
+    /// The layer as the engine runs it; `module` is the module's content hash.
+    pub layer: LayerSpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShowDoc {
+    pub program: String,
+    pub preview: Option<String>,
+}
+
+/// A creation sequence number: milliseconds since the Unix epoch times 1000 plus a
+/// counter, so documents made in the same millisecond keep their order.
+pub fn next_seq() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0).saturating_mul(1000);
+    let mut last = LAST.load(Ordering::Relaxed);
+    loop {
+        let next = now.max(last + 1);
+        match LAST.compare_exchange(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return next,
+            Err(seen) => last = seen,
+        }
+    }
+}
