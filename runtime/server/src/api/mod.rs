@@ -10,10 +10,12 @@ mod auth;
 mod error;
 mod modules;
 mod openapi;
+pub mod outputs;
 mod show_error;
 pub mod show_ops;
 mod show_routes;
 mod system;
+mod ws;
 pub mod wire;
 
 use std::sync::Arc;
@@ -69,7 +71,9 @@ pub fn router(state: ApiState) -> Router {
     let open = Router::new()
         .route("/health", get(system::health))
         .route("/ready", get(system::ready))
-        .route("/openapi.json", get(openapi::serve_openapi));
+        .route("/openapi.json", get(openapi::serve_openapi))
+        // Checks the token itself: browsers can only pass it as `?token=`.
+        .route("/ws", get(ws::upgrade));
     let protected = Router::new()
         .route("/modules", get(modules::list).post(modules::upload).layer(DefaultBodyLimit::max(to_usize(state.limits.max_module_bytes))))
         .route("/modules/{hash}", get(modules::get_one).delete(modules::delete))
@@ -85,6 +89,11 @@ pub fn router(state: ApiState) -> Router {
         .route("/preview", put(show_routes::set_preview))
         .route("/take", post(show_routes::take))
         .route("/preview.jpg", get(show_routes::preview_jpg))
+        .route("/outputs", get(outputs::list).post(outputs::add))
+        .route("/outputs/{id}", axum::routing::delete(outputs::remove))
+        .route("/stream/start", post(outputs::start_stream))
+        .route("/stream/stop", post(outputs::stop_stream))
+        .route("/recording", post(outputs::start_recording).delete(outputs::stop_recording))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_token));
     let max_body = to_usize(state.limits.max_body_bytes);
     Router::new()

@@ -50,9 +50,13 @@ pub async fn load_module(state: &ApiState, hash: &str) -> Result<Arc<LoadedModul
     .await?
 }
 
-fn show_doc(snapshot: &ShowSnapshot) -> Result<DocOp, ApiError> {
+/// The show document for `snapshot` (the stream's on/off state as stored).
+async fn show_doc(state: &ApiState, snapshot: &ShowSnapshot) -> Result<DocOp, ApiError> {
+    let store = state.store.clone();
+    let stored = tokio::task::spawn_blocking(move || store.doc(DocKind::Show, SHOW_DOC_ID)).await?.map_err(internal)?;
+    let streaming = stored.and_then(|(_, doc)| serde_json::from_value::<ShowDoc>(doc).ok()).is_some_and(|d| d.streaming);
     let program = snapshot.incoming.clone().unwrap_or_else(|| snapshot.program.clone());
-    Ok(DocOp::Put(DocKind::Show, SHOW_DOC_ID.into(), to_json(&ShowDoc { program, preview: snapshot.preview.clone() })?))
+    Ok(DocOp::Put(DocKind::Show, SHOW_DOC_ID.into(), to_json(&ShowDoc { program, preview: snapshot.preview.clone(), streaming })?))
 }
 
 async fn layer_doc(state: &ApiState, scene: &str, layer: &LayerSpec) -> Result<DocOp, ApiError> {
@@ -92,7 +96,7 @@ pub async fn remove_scene(state: &ApiState, name: &str) -> Result<(), ApiError> 
     let layers: Vec<String> = before.spec.scene(name).map(|s| s.layers.iter().map(|l| l.id.clone()).collect()).unwrap_or_default();
     state.show.ask(|reply| Request::RemoveScene { name: name.to_string(), reply }).await?;
     let after = state.show.snapshot().await?;
-    let mut ops = vec![DocOp::Delete(DocKind::Scene, name.to_string()), show_doc(&after)?];
+    let mut ops = vec![DocOp::Delete(DocKind::Scene, name.to_string()), show_doc(state, &after).await?];
     for id in layers {
         ops.push(DocOp::Delete(DocKind::Layer, id.clone()));
         ops.push(DocOp::Delete(DocKind::GuestState, id));
@@ -179,7 +183,8 @@ pub async fn release(state: &ApiState, id: &str) -> Result<(), ApiError> {
 pub async fn set_preview(state: &ApiState, body: PreviewBody) -> Result<ShowBody, ApiError> {
     let _edit = state.edits.lock().await;
     state.show.ask(|reply| Request::SetPreview { scene: body.scene, reply }).await?;
-    persist(state, vec![show_doc(&state.show.snapshot().await?)?]).await?;
+    let op = show_doc(state, &state.show.snapshot().await?).await?;
+    persist(state, vec![op]).await?;
     show(state).await
 }
 
@@ -197,6 +202,7 @@ pub async fn take(state: &ApiState, body: TakeBody) -> Result<ShowBody, ApiError
         None => state.show.snapshot().await?.preview.ok_or_else(|| ApiError::BadRequest("no scene given and none on preview: send {\"scene\": NAME}".into()))?,
     };
     state.show.ask(|reply| Request::Take { scene, transition, reply }).await?;
-    persist(state, vec![show_doc(&state.show.snapshot().await?)?]).await?;
+    let op = show_doc(state, &state.show.snapshot().await?).await?;
+    persist(state, vec![op]).await?;
     show(state).await
 }

@@ -215,11 +215,11 @@ fn is_ignored_name(name: &std::ffi::OsStr) -> bool {
 fn wasm_from_cargo_messages(stdout: &str) -> Option<PathBuf> {
     stdout
         .lines()
+        .rev()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter(|m| m["reason"] == "compiler-artifact")
         .filter(|m| m["target"]["kind"].as_array().is_some_and(|kinds| kinds.iter().any(|k| k == "cdylib")))
-        .filter_map(|m| m["filenames"].as_array()?.iter().filter_map(|f| f.as_str()).find(|f| f.ends_with(".wasm")).map(PathBuf::from))
-        .last()
+        .find_map(|m| m["filenames"].as_array()?.iter().filter_map(|f| f.as_str()).find(|f| f.ends_with(".wasm")).map(PathBuf::from))
 }
 
 fn failed(command: &str, out: &Output, with_stdout: bool) -> BuildError {

@@ -282,12 +282,7 @@ fn inputs_line(statuses: &[showrunner_media::InputStatus]) -> Option<String> {
     Some(format!("inputs: {}", parts.join(", ")))
 }
 
-fn event_id(event: &OutputEvent) -> Option<&str> {
-    match event {
-        OutputEvent::StateChanged { id, .. } | OutputEvent::Reconnected { id, .. } => Some(id),
-        OutputEvent::QualityChanged(_) => None,
-    }
-}
+use showrunner_server::show::output_events::output_event_id as event_id;
 
 /// Hands a composited frame to the encoder at its index, then again at each slot it
 /// must fill.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use showrunner_engine::ClockStats;
-use showrunner_media::{EncoderStats, OutputEvent, OutputState, OutputStatus};
+use showrunner_media::{EncoderStats, OutputStatus};
 
 /// CPU time used so far by the calling thread or by the whole process.
 #[derive(Clone, Copy)]
@@ -102,21 +102,7 @@ fn output_label(o: &OutputStatus) -> String {
     format!("{}: {} {} kbit/s {size}{extra}", o.id, o.state.name(), o.bitrate_kbps)
 }
 
-/// A line for an output event.
-pub fn event_line(event: &OutputEvent, target: Option<&str>) -> String {
-    let target = target.map(|t| format!(" ({t})")).unwrap_or_default();
-    match event {
-        OutputEvent::StateChanged { id, state: OutputState::Retrying { attempt, last_error, retry_in } } => {
-            format!("output {id}{target}: {last_error}; retry {attempt} in {}", humantime::format_duration(*retry_in))
-        }
-        OutputEvent::StateChanged { id, state: OutputState::Failed { error } } => format!("output {id}{target}: failed: {error}"),
-        OutputEvent::StateChanged { id, state } => format!("output {id}{target}: {}", state.name()),
-        OutputEvent::Reconnected { id, reconnects } => format!("output {id}{target}: reconnected ({reconnects} so far)"),
-        OutputEvent::QualityChanged(change) => {
-            format!("encoder: video bitrate {} → {} kbit/s ({})", change.from_kbps, change.to_kbps, change.reason)
-        }
-    }
-}
+pub use showrunner_server::show::output_events::output_event_line as event_line;
 
 /// The end-of-show summary, printed and optionally written as JSON.
 #[derive(Serialize)]
@@ -204,6 +190,7 @@ impl LiveSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use showrunner_media::{OutputEvent, OutputState};
 
     #[test]
     fn clock_labels_count_hours() {

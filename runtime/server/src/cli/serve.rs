@@ -84,6 +84,11 @@ pub fn serve(args: &ConfigArgs, host: Arc<Host>, services: &super::services::Ren
     let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         let address = listener.local_addr().context("cannot read the listening address")?;
+        match showrunner_server::api::outputs::resume_stream(&state).await {
+            Ok(true) => eprintln!("stream: back on (it was on when the server stopped)"),
+            Ok(false) => {}
+            Err(e) => eprintln!("warning: the stream was on but could not start again: {e}"),
+        }
         eprintln!("serving the showrunner API on http://{address}/api/v1 (OpenAPI: /api/v1/openapi.json); data in {}. Ctrl-C stops.", config.data_dir.display());
         axum::serve(listener, router(state))
             .with_graceful_shutdown(async {

@@ -33,6 +33,9 @@ pub struct LayerDoc {
 pub struct ShowDoc {
     pub program: String,
     pub preview: Option<String>,
+    /// Whether the stream (RTMP destinations) is on.
+    #[serde(default)]
+    pub streaming: bool,
 }
 
 /// A creation sequence number: milliseconds since the Unix epoch times 1000 plus a

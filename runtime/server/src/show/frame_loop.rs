@@ -103,6 +103,7 @@ impl FrameLoop {
             self.receive_one();
         }
         self.count(began.elapsed(), tick.missed);
+        self.publish_output_events();
         self.saver.offer(&self.engine);
     }
 
@@ -173,6 +174,16 @@ impl FrameLoop {
                 other => ShowEvent::Engine { message: super::describe_engine_event(&other) },
             };
             self.bus.publish(shown);
+        }
+    }
+
+    fn publish_output_events(&self) {
+        let Some(encoder) = &self.encoder else { return };
+        let outputs = encoder.outputs();
+        for event in outputs.drain_events() {
+            let id = super::output_events::output_event_id(&event).unwrap_or("encoder").to_string();
+            let target = outputs.status(&id).map(|s| s.target);
+            self.bus.publish(ShowEvent::Output { message: super::output_events::output_event_line(&event, target.as_deref()), id });
         }
     }
 

@@ -11,6 +11,7 @@ pub mod command;
 mod delivery;
 pub mod docs;
 mod frame_loop;
+pub mod output_events;
 pub mod guest_state;
 mod restore;
 
