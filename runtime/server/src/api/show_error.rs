@@ -26,7 +26,7 @@ impl From<ShowError> for ApiError {
         match error {
             ShowError::Busy(_) | ShowError::Stopped => ApiError::Unavailable(message),
             ShowError::Encoder(_) => ApiError::Internal(message),
-            ShowError::Engine(engine) => match engine {
+            ShowError::Engine(engine) => match *engine {
                 EngineError::UnknownLayer(id) => ApiError::NotFound { what: format!("layer {id:?}") },
                 EngineError::UnknownScene { name, .. } => ApiError::NotFound { what: format!("scene {name:?}") },
                 EngineError::SceneOnAir(_) => ApiError::Conflict(message),

@@ -47,6 +47,9 @@ pub enum ShowEvent {
     /// A layer's quarantine was lifted.
     Released { layer: String },
     Output { id: String, message: String },
+    /// The encoder stopped (the stream went off and no recording runs): what it took in
+    /// and what it had to drop because it fell behind.
+    EncoderStopped { frames_queued: u64, frames_encoded: u64, frames_dropped: u64 },
     Input { name: String, message: String },
     /// Anything else the engine reports (cues, respawned workers), as text.
     Engine { message: String },

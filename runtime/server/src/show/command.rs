@@ -17,13 +17,19 @@ use tokio::sync::oneshot;
 #[derive(Debug, thiserror::Error)]
 pub enum ShowError {
     #[error(transparent)]
-    Engine(#[from] EngineError),
+    Engine(Box<EngineError>),
     #[error("the show is busy ({0} requests queued); retry shortly")]
     Busy(usize),
     #[error("the show has stopped")]
     Stopped,
     #[error("the encoder: {0}")]
     Encoder(String),
+}
+
+impl From<EngineError> for ShowError {
+    fn from(error: EngineError) -> Self {
+        ShowError::Engine(Box::new(error))
+    }
 }
 
 pub type Reply<T> = oneshot::Sender<Result<T, ShowError>>;

@@ -329,8 +329,11 @@ impl FrameLoop {
     fn stop_encoder(&mut self) {
         let Some(encoder) = self.encoder.take() else { return };
         let outputs = encoder.outputs();
-        if let Err(e) = encoder.finish(ENCODER_FINISH) {
-            tracing::warn!(error = %e, "the encoder did not finish cleanly");
+        match encoder.finish(ENCODER_FINISH) {
+            Ok(stats) => {
+                self.bus.publish(ShowEvent::EncoderStopped { frames_queued: stats.frames_queued, frames_encoded: stats.frames_encoded, frames_dropped: stats.frames_dropped });
+            }
+            Err(e) => tracing::warn!(error = %e, "the encoder did not finish cleanly"),
         }
         outputs.wait_stopped(ENCODER_FINISH);
         outputs.remove_all();
