@@ -8,6 +8,7 @@
 
 mod auth;
 mod error;
+pub mod inputs;
 mod modules;
 mod openapi;
 pub mod outputs;
@@ -56,11 +57,20 @@ pub struct ApiState {
     pub show: ShowHandle,
     /// Held while a change is applied and saved, so the store keeps the show's order.
     pub edits: Arc<tokio::sync::Mutex<()>>,
+    /// The show's live inputs (media and RTMP ingest).
+    pub inputs: Arc<crate::show::inputs::InputManager>,
 }
 
 impl ApiState {
-    pub fn new(store: Arc<Store>, host: Arc<showrunner_wasm::Host>, token: Option<String>, limits: ApiLimits, show: ShowHandle) -> ApiState {
-        ApiState { store, host, token, limits, started: Instant::now(), show, edits: Arc::new(tokio::sync::Mutex::new(())) }
+    pub fn new(
+        store: Arc<Store>,
+        host: Arc<showrunner_wasm::Host>,
+        token: Option<String>,
+        limits: ApiLimits,
+        show: ShowHandle,
+        inputs: Arc<crate::show::inputs::InputManager>,
+    ) -> ApiState {
+        ApiState { store, host, token, limits, started: Instant::now(), show, edits: Arc::new(tokio::sync::Mutex::new(())), inputs }
     }
 }
 
@@ -94,6 +104,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/stream/start", post(outputs::start_stream))
         .route("/stream/stop", post(outputs::stop_stream))
         .route("/recording", post(outputs::start_recording).delete(outputs::stop_recording))
+        .route("/inputs", get(inputs::list).post(inputs::add))
+        .route("/inputs/{name}", axum::routing::delete(inputs::remove))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_token));
     let max_body = to_usize(state.limits.max_body_bytes);
     Router::new()

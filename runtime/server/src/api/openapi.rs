@@ -10,8 +10,9 @@ use super::error::ApiErrorBody;
 use super::modules::{ModuleBody, ModuleList, UploadedModule};
 use super::system::{Health, Ready};
 use super::wire::{EventBody, LayerBody, LayerPatchBody, NewLayer, NewScene, PreviewBody, SceneBody, ShowBody, SwapBody, SwapResult, TakeBody, TransitionBody};
+use super::inputs::{InputBody, InputSize, NewInput};
 use super::outputs::{NewOutput, NewRecording, OutputBody, OutputsBody};
-use super::{modules, outputs, show_routes, system};
+use super::{inputs, modules, outputs, show_routes, system};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,14 +21,16 @@ use super::{modules, outputs, show_routes, system};
         show_routes::get_show, show_routes::list_scenes, show_routes::add_scene, show_routes::get_scene, show_routes::remove_scene,
         show_routes::list_layers, show_routes::add_layer, show_routes::get_layer, show_routes::update_layer, show_routes::remove_layer,
         show_routes::set_props, show_routes::event, show_routes::swap, show_routes::release, show_routes::set_preview, show_routes::take, show_routes::preview_jpg,
-        outputs::list, outputs::add, outputs::remove, outputs::start_stream, outputs::stop_stream, outputs::start_recording, outputs::stop_recording),
+        outputs::list, outputs::add, outputs::remove, outputs::start_stream, outputs::stop_stream, outputs::start_recording, outputs::stop_recording,
+        inputs::list, inputs::add, inputs::remove),
     components(schemas(ApiErrorBody, Health, Ready, ModuleBody, ModuleList, UploadedModule,
         ShowBody, SceneBody, LayerBody, NewScene, NewLayer, LayerPatchBody, EventBody, SwapBody, SwapResult, PreviewBody, TakeBody, TransitionBody,
-        NewOutput, OutputBody, OutputsBody, NewRecording)),
+        NewOutput, OutputBody, OutputsBody, NewRecording, NewInput, InputBody, InputSize)),
     modifiers(&BearerScheme),
     tags((name = "system", description = "Liveness, readiness and this document"), (name = "modules", description = "The module library"),
         (name = "show", description = "Scenes, preview and program, takes, the programme picture"), (name = "layers", description = "Layers: placement, props, events, hot-swap"),
-        (name = "outputs", description = "RTMP destinations, the stream on/off, the recording")),
+        (name = "outputs", description = "RTMP destinations, the stream on/off, the recording"),
+        (name = "inputs", description = "Live inputs: media files and URLs, RTMP ingest keys")),
 )]
 struct ApiDoc;
 

@@ -8,8 +8,6 @@
 // Module-file errors carry the loader's full reason; they travel only on the failure path.
 #![allow(clippy::result_large_err)]
 
-use std::collections::VecDeque;
-use std::ops::Range;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,12 +15,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use bytes::Bytes;
 use clap::Args;
 use indicatif::ProgressBar;
 use showrunner_engine::{EngineEvent, EngineOptions, FrameClock, LatePolicy};
 use showrunner_media::{EncoderSettings, LiveEncoder, LiveSettings, OutputEvent, X264Preset};
 use showrunner_render::{Compositor, Frame, Renderer};
+use showrunner_server::show::delivery::Delivery;
+use showrunner_server::show::output_events::output_event_id as event_id;
 use showrunner_wasm::Host;
 
 use super::live_inputs::{InputArgs, RunningInputs, check_audio_from};
@@ -77,12 +76,6 @@ fn parse_late(s: &str) -> Result<LatePolicy, String> {
         "skip" => Ok(LatePolicy::Skip),
         _ => Err(format!("`{s}` is not a late-frame policy: use repeat or skip")),
     }
-}
-
-/// A frame submitted to the compositor and the slots its picture must also fill.
-struct Pending {
-    index: u64,
-    repeats: Range<u64>,
 }
 
 pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderServices) -> anyhow::Result<ExitCode> {
@@ -144,8 +137,7 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
     let mut clock = FrameClock::new(spec.fps_num, spec.fps_den, args.late)?;
     let cycle = job.show_frames.max(1);
     let (cpu_thread_start, cpu_process_start) = (cpu_time(CpuClock::Thread), cpu_time(CpuClock::Process));
-    let mut pending: VecDeque<Pending> = VecDeque::new();
-    let mut last_picture: Option<Bytes> = None;
+    let mut delivery = Delivery::default();
     let mut times = FrameTimes::default();
     let mut faults = 0usize;
     let mut rendered = 0u64;
@@ -173,20 +165,12 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
             faults += report(&quiet, &event);
             cues_fired += u64::from(matches!(event, EngineEvent::CueFired { .. }));
         }
-        match pending.back_mut() {
-            Some(previous) => previous.repeats = tick.repeat_indices(),
-            None => {
-                if let Some(picture) = &last_picture {
-                    push(&mut encoder, tick.repeat_indices(), picture)?;
-                }
-            }
-        }
+        delivery.submitted(&tick, Some(&mut encoder)).context("the live encoder stopped")?;
         compositor.submit(&plan, width, height)?;
-        pending.push_back(Pending { index: tick.index, repeats: 0..0 });
         if compositor.in_flight() >= showrunner_render::compose::MAX_IN_FLIGHT
             && let Some(frame) = compositor.receive()?
         {
-            deliver(&mut encoder, &mut pending, frame, &mut last_picture, preview.as_ref(), &clock)?;
+            deliver(&mut encoder, &mut delivery, &frame, preview.as_ref(), &clock)?;
             rendered += 1;
         }
         times.add(began.elapsed());
@@ -208,7 +192,7 @@ pub fn run(args: &LiveArgs, host: Arc<Host>, services: &super::services::RenderS
         }
     }
     while let Some(frame) = compositor.receive()? {
-        deliver(&mut encoder, &mut pending, frame, &mut last_picture, preview.as_ref(), &clock)?;
+        deliver(&mut encoder, &mut delivery, &frame, preview.as_ref(), &clock)?;
         rendered += 1;
     }
     let wall = clock.start().elapsed();
@@ -282,31 +266,14 @@ fn inputs_line(statuses: &[showrunner_media::InputStatus]) -> Option<String> {
     Some(format!("inputs: {}", parts.join(", ")))
 }
 
-use showrunner_server::show::output_events::output_event_id as event_id;
-
-/// Hands a composited frame to the encoder at its index, then again at each slot it
-/// must fill.
-fn deliver(
-    encoder: &mut LiveEncoder,
-    pending: &mut VecDeque<Pending>,
-    frame: Frame,
-    last: &mut Option<Bytes>,
-    preview: Option<&PreviewFile>,
-    clock: &FrameClock,
-) -> anyhow::Result<()> {
-    let Some(slot) = pending.pop_front() else { bail!("the compositor returned a frame that was never submitted") };
+/// Hands a composited frame to the encoder at its index and the slots it must also
+/// fill, and offers it to the preview.
+fn deliver(encoder: &mut LiveEncoder, delivery: &mut Delivery, frame: &Frame, preview: Option<&PreviewFile>, clock: &FrameClock) -> anyhow::Result<()> {
+    let Some(index) = delivery.delivered(&frame.pixels, Some(encoder)).context("the live encoder stopped")? else {
+        bail!("the compositor returned a frame that was never submitted")
+    };
     if let Some(preview) = preview {
-        preview.offer(&frame, slot.index, clock.pts(slot.index));
-    }
-    push(encoder, slot.index..slot.index + 1, &frame.pixels)?;
-    push(encoder, slot.repeats, &frame.pixels)?;
-    *last = Some(frame.pixels);
-    Ok(())
-}
-
-fn push(encoder: &mut LiveEncoder, indices: Range<u64>, picture: &Bytes) -> anyhow::Result<()> {
-    for index in indices {
-        encoder.push_frame(index, picture.clone()).context("the live encoder stopped")?;
+        preview.offer(frame, index, clock.pts(index));
     }
     Ok(())
 }

@@ -11,10 +11,8 @@ use anyhow::{Context, bail};
 use clap::Args;
 use serde::Serialize;
 use showrunner_assets::LiveInputs;
-use showrunner_media::{
-    AudioFeed, IngestKey, IngestServer, IngestSettings, InputEvent, InputEvents, InputSource, InputState, InputStatus, MediaInput,
-    MediaInputSettings,
-};
+use showrunner_media::{AudioFeed, IngestKey, IngestServer, IngestSettings, InputEvents, InputSource, InputStatus, MediaInput, MediaInputSettings};
+use showrunner_server::show::inputs::input_event_line;
 
 /// Where the ingest server listens when keys are given without `--ingest-listen`.
 pub const DEFAULT_INGEST_LISTEN: &str = "127.0.0.1:1935";
@@ -161,25 +159,6 @@ impl RunningInputs {
             server.stop();
         }
         last
-    }
-}
-
-/// One input event as a line for the operator.
-pub fn input_event_line(event: &InputEvent) -> String {
-    match event {
-        InputEvent::StateChanged { name, state } => format!("input {name}: {}", state_words(state)),
-        InputEvent::Published { name, peer } => format!("input {name}: publisher {peer} is live"),
-        InputEvent::Unpublished { name, reason } => format!("input {name}: publisher gone ({reason}); drawing nothing until one returns"),
-        InputEvent::Rejected { peer, reason } => format!("ingest: refused {peer}: {reason}"),
-        InputEvent::Looped { name, loops } => format!("input {name}: looped ({loops})"),
-    }
-}
-
-fn state_words(state: &InputState) -> String {
-    match state {
-        InputState::Live { peer } if !peer.is_empty() => format!("live from {peer}"),
-        InputState::Failed { error } => format!("failed: {error}"),
-        other => other.name().to_string(),
     }
 }
 

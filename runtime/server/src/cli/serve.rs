@@ -14,6 +14,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use showrunner_server::api::{ApiLimits, ApiState, router};
+use showrunner_server::show::inputs::InputManager;
 use showrunner_server::show::{Format, ShowRuntime, ShowSetup};
 use showrunner_server::config::{ConfigSources, Overrides, ServeConfig, TokenSource, ensure_token, token_file};
 use showrunner_server::store::Store;
@@ -65,11 +66,12 @@ pub fn serve(args: &ConfigArgs, host: Arc<Host>, services: &super::services::Ren
     let store = Store::open(&config.data_dir).with_context(|| format!("cannot open the show database in {}", config.data_dir.display()))?;
     let store = Arc::new(store);
     let output = &config.output;
+    let frames = showrunner_assets::LiveInputs::default();
     let setup = ShowSetup {
         store: store.clone(),
         host: host.clone(),
         assets: services.assets.clone(),
-        inputs: showrunner_assets::LiveInputs::default(),
+        inputs: frames.clone(),
         format: Format { width: output.width, height: output.height, fps_num: output.fps, fps_den: 1 },
         bitrate_kbps: output.bitrate_kbps,
     };
@@ -78,8 +80,13 @@ pub fn serve(args: &ConfigArgs, host: Arc<Host>, services: &super::services::Ren
     for problem in &show.restore_problems {
         eprintln!("warning: {problem}");
     }
+    let inputs = InputManager::start(frames, show.handle().bus().clone(), config.ingest_listen).context("cannot start the live inputs")?;
+    for problem in inputs.restore(&store) {
+        eprintln!("warning: {problem}");
+    }
+    let inputs = Arc::new(inputs);
     let limits = ApiLimits { max_module_bytes: config.max_module_bytes, max_body_bytes: config.max_body_bytes };
-    let state = ApiState::new(store, host, token, limits, show.handle());
+    let state = ApiState::new(store, host, token, limits, show.handle(), inputs);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -28,6 +28,7 @@ pub enum Key {
     MaxModuleBytes,
     MaxBodyBytes,
     LogLevel,
+    IngestListen,
     OutputWidth,
     OutputHeight,
     OutputFps,
@@ -81,7 +82,7 @@ impl RawValue<'_> {
 
 impl Key {
     /// Every setting, in the order the file and the display list them.
-    pub const ALL: [Key; 11] = [
+    pub const ALL: [Key; 12] = [
         Key::Listen,
         Key::DataDir,
         Key::Token,
@@ -89,6 +90,7 @@ impl Key {
         Key::MaxModuleBytes,
         Key::MaxBodyBytes,
         Key::LogLevel,
+        Key::IngestListen,
         Key::OutputWidth,
         Key::OutputHeight,
         Key::OutputFps,
@@ -99,6 +101,7 @@ impl Key {
     pub fn path(self) -> &'static str {
         match self {
             Key::Listen => "listen",
+            Key::IngestListen => "ingest_listen",
             Key::DataDir => "data_dir",
             Key::Token => "token",
             Key::AllowUnauthenticated => "allow_unauthenticated",
@@ -116,6 +119,7 @@ impl Key {
     pub fn env(self) -> &'static str {
         match self {
             Key::Listen => "SHOWRUNNER_LISTEN",
+            Key::IngestListen => "SHOWRUNNER_INGEST_LISTEN",
             Key::DataDir => "SHOWRUNNER_DATA_DIR",
             Key::Token => "SHOWRUNNER_TOKEN",
             Key::AllowUnauthenticated => "SHOWRUNNER_ALLOW_UNAUTHENTICATED",
@@ -133,6 +137,7 @@ impl Key {
     pub fn allowed(self) -> &'static str {
         match self {
             Key::Listen => "an IP address and port, e.g. 127.0.0.1:8080 or [::1]:8080",
+            Key::IngestListen => "an IP address and port for RTMP publishers, e.g. 127.0.0.1:1935 or 0.0.0.0:1935",
             Key::DataDir => "a non-empty directory path",
             Key::Token => "1 to 1024 visible ASCII characters (no spaces)",
             Key::AllowUnauthenticated => "true or false",
@@ -187,6 +192,10 @@ impl Key {
                 let text = raw.as_text().ok_or_else(bad)?;
                 config.listen = text.trim().parse::<SocketAddr>().map_err(|_| bad())?;
             }
+            Key::IngestListen => {
+                let text = raw.as_text().ok_or_else(bad)?;
+                config.ingest_listen = text.trim().parse::<SocketAddr>().map_err(|_| bad())?;
+            }
             Key::DataDir => config.data_dir = PathBuf::from(raw.as_text().ok_or_else(bad)?),
             Key::Token => config.token = Some(raw.as_text().ok_or_else(bad)?.to_owned()),
             Key::AllowUnauthenticated => {
@@ -220,7 +229,7 @@ impl Key {
     fn violation(self, config: &ServeConfig) -> Option<String> {
         let output = &config.output;
         let ok = match self {
-            Key::Listen | Key::AllowUnauthenticated => true,
+            Key::Listen | Key::IngestListen | Key::AllowUnauthenticated => true,
             Key::DataDir => !config.data_dir.as_os_str().is_empty(),
             Key::Token => config.token.as_deref().is_none_or(token_is_well_formed),
             Key::MaxModuleBytes => MODULE_BYTES_RANGE.contains(&config.max_module_bytes),
@@ -240,6 +249,7 @@ impl Key {
         }
         Some(match self {
             Key::Listen => config.listen.to_string(),
+            Key::IngestListen => config.ingest_listen.to_string(),
             Key::DataDir => format!("{:?}", config.data_dir.display().to_string()),
             Key::Token => "the token (not shown)".to_owned(),
             Key::AllowUnauthenticated => config.allow_unauthenticated.to_string(),

@@ -51,6 +51,8 @@ pub struct ServeConfig {
     pub max_body_bytes: u64,
     /// One of [`LOG_LEVELS`].
     pub log_level: String,
+    /// Address the RTMP ingest server listens on (it starts with the first ingest input).
+    pub ingest_listen: SocketAddr,
     /// The `[output]` table: the video the show renders.
     pub output: OutputConfig,
 }
@@ -128,6 +130,7 @@ impl Default for ServeConfig {
             max_module_bytes: 16 * 1024 * 1024,
             max_body_bytes: 1024 * 1024,
             log_level: "warn".to_owned(),
+            ingest_listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 1935)),
             output: OutputConfig::default(),
         }
     }
@@ -143,6 +146,7 @@ impl std::fmt::Debug for ServeConfig {
             .field("max_module_bytes", &self.max_module_bytes)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("log_level", &self.log_level)
+            .field("ingest_listen", &self.ingest_listen)
             .field("output", &self.output)
             .finish()
     }
@@ -228,6 +232,7 @@ impl ServeConfig {
             max_module_bytes: self.max_module_bytes,
             max_body_bytes: self.max_body_bytes,
             log_level: &self.log_level,
+            ingest_listen: self.ingest_listen.to_string(),
             output: &self.output,
         };
         toml::to_string(&shown).unwrap_or_else(|error| {
@@ -246,5 +251,6 @@ struct DisplayConfig<'a> {
     max_module_bytes: u64,
     max_body_bytes: u64,
     log_level: &'a str,
+    ingest_listen: String,
     output: &'a OutputConfig,
 }

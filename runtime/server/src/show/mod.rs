@@ -8,9 +8,10 @@
 
 pub mod bus;
 pub mod command;
-mod delivery;
+pub mod delivery;
 pub mod docs;
 mod frame_loop;
+pub mod inputs;
 pub mod output_events;
 pub mod guest_state;
 mod restore;
