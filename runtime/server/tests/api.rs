@@ -195,7 +195,7 @@ async fn error_details_name_the_limit_the_types_and_the_reason() {
 
     let wrong_type = request(Method::POST, "/api/v1/modules", Some(TOKEN)).header(header::CONTENT_TYPE, "text/plain").body(Body::from("x")).unwrap();
     let wrong_type = api.send(wrong_type).await;
-    assert_eq!(wrong_type.json["details"]["accepted"], serde_json::json!(["application/wasm"]));
+    assert_eq!(wrong_type.json["details"]["accepted"], serde_json::json!(["application/wasm", "multipart/form-data"]));
     assert_eq!(wrong_type.json["details"]["found"], "text/plain");
 
     let garbage = api.send(upload(b"definitely not wasm".to_vec(), Some(TOKEN))).await;
@@ -204,6 +204,38 @@ async fn error_details_name_the_limit_the_types_and_the_reason() {
 
     let with_params = request(Method::POST, "/api/v1/modules", Some(TOKEN)).header(header::CONTENT_TYPE, "Application/Wasm; charset=binary").body(Body::from(lower_third())).unwrap();
     assert_eq!(api.send(with_params).await.status, StatusCode::CREATED, "content type parameters and case are accepted");
+}
+
+/// A multipart/form-data body with one part.
+fn form(field: &str, file_name: Option<&str>, bytes: &[u8]) -> Request<Body> {
+    let boundary = "x-showrunner-test-boundary";
+    let disposition = match file_name {
+        Some(name) => format!("form-data; name=\"{field}\"; filename=\"{name}\""),
+        None => format!("form-data; name=\"{field}\""),
+    };
+    let mut body = format!("--{boundary}\r\nContent-Disposition: {disposition}\r\nContent-Type: application/octet-stream\r\n\r\n").into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    request(Method::POST, "/api/v1/modules", Some(TOKEN)).header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}")).body(Body::from(body)).unwrap()
+}
+
+#[tokio::test]
+async fn a_browser_form_upload_stores_the_same_module_as_a_raw_one() {
+    let api = api(Some(TOKEN));
+    let uploaded = api.send(form("file", Some("lower-third.wasm"), &lower_third())).await;
+    assert_eq!(uploaded.status, StatusCode::CREATED, "{}", uploaded.json);
+    let raw = api.send(upload(lower_third(), Some(TOKEN))).await;
+    assert_eq!(raw.status, StatusCode::OK, "the same bytes raw are already stored");
+    assert_eq!(raw.json["hash"], uploaded.json["hash"]);
+
+    let before = api.stored();
+    let no_file = api.send(form("note", None, b"hello")).await;
+    assert_eq!((no_file.status, no_file.json["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")), "{}", no_file.json);
+    let too_big = api.send(form("module", Some("big.wasm"), &vec![0u8; api.limits.max_module_bytes as usize + 1])).await;
+    assert_eq!((too_big.status, too_big.json["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")), "{}", too_big.json);
+    let garbage = api.send(form("module", Some("x.wasm"), b"not wasm")).await;
+    assert_eq!(garbage.json["code"], "invalid_module");
+    assert_eq!(api.stored(), before, "refused forms store nothing");
 }
 
 #[tokio::test]

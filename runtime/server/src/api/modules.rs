@@ -1,4 +1,5 @@
-//! The module library over HTTP: upload (`POST /api/v1/modules`, raw `application/wasm`),
+//! The module library over HTTP: upload (`POST /api/v1/modules`, raw `application/wasm`
+//! or a `multipart/form-data` file field),
 //! list, look up and delete modules by content hash (not while a layer runs them). An upload is validated and
 //! compiled with the same [`showrunner_wasm::Host::load`] that `showrunner check` uses,
 //! off the async runtime, before anything is stored. It must not run modules or touch
@@ -8,8 +9,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::multipart::MultipartError;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::Serialize;
 use showrunner_core::PropSpec;
@@ -19,8 +21,9 @@ use super::ApiState;
 use super::error::{ApiError, ApiErrorBody};
 use crate::store::{ModuleRecord, Store};
 
-/// The content types an upload may have.
-pub const MODULE_CONTENT_TYPES: &[&str] = &["application/wasm"];
+/// The content types an upload may have: the raw module, or a form whose first file
+/// field (or field named `module`) is the module (what a browser's file upload sends).
+pub const MODULE_CONTENT_TYPES: &[&str] = &["application/wasm", "multipart/form-data"];
 
 /// A stored module.
 #[derive(Debug, Serialize, ToSchema)]
@@ -62,20 +65,26 @@ impl From<ModuleRecord> for ModuleBody {
 
 /// Uploads a module. The same bytes again answer 200 with the stored record.
 #[utoipa::path(post, path = "/api/v1/modules", tag = "modules",
-    request_body(content = Vec<u8>, content_type = "application/wasm", description = "The module (.wasm component or core-ABI module)"),
+    request_body(content = Vec<u8>, content_type = "application/wasm", description = "The module (.wasm component or core-ABI module), raw or as the file field of a multipart/form-data form"),
     responses(
         (status = 201, description = "Validated and stored", body = UploadedModule),
         (status = 200, description = "Already stored (same content hash)", body = UploadedModule),
         (status = 401, description = "Missing or wrong token (`unauthorized`)", body = ApiErrorBody),
         (status = 413, description = "Over the module size limit (`payload_too_large`)", body = ApiErrorBody),
-        (status = 415, description = "Not `application/wasm` (`unsupported_media_type`)", body = ApiErrorBody),
+        (status = 415, description = "Not `application/wasm` or `multipart/form-data` (`unsupported_media_type`)", body = ApiErrorBody),
         (status = 422, description = "Not a module this server can run (`invalid_module`)", body = ApiErrorBody),
         (status = 500, description = "Server fault (`internal`)", body = ApiErrorBody),
     ),
     security(("bearer" = [])))]
-pub async fn upload(State(state): State<ApiState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<(StatusCode, Json<UploadedModule>), ApiError> {
-    check_content_type(&headers)?;
-    let bytes = body.map_err(|rejection| ApiError::from_body_rejection(rejection, state.limits.max_module_bytes))?;
+pub async fn upload(State(state): State<ApiState>, request: Request) -> Result<(StatusCode, Json<UploadedModule>), ApiError> {
+    let limit = state.limits.max_module_bytes;
+    let bytes = match check_content_type(request.headers())? {
+        "multipart/form-data" => {
+            let form = Multipart::from_request(request, &state).await.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+            module_from_form(form, limit).await?
+        }
+        _ => Bytes::from_request(request, &state).await.map_err(|rejection| ApiError::from_body_rejection(rejection, limit))?,
+    };
     let (store, host) = (state.store.clone(), state.host.clone());
     let (status, record, props) = tokio::task::spawn_blocking(move || {
         let module = host.load(&bytes).map_err(|e| ApiError::InvalidModule { reason: e.to_string() })?;
@@ -156,11 +165,23 @@ pub async fn delete(State(state): State<ApiState>, path: Result<Path<String>, Pa
     if deleted { Ok(StatusCode::NO_CONTENT) } else { Err(not_found(&hash)) }
 }
 
-fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+/// The module in a form: the field named `module`, else the first field with a file name.
+async fn module_from_form(mut form: Multipart, limit: u64) -> Result<Bytes, ApiError> {
+    let failed = |e: MultipartError| if e.status() == StatusCode::PAYLOAD_TOO_LARGE { ApiError::PayloadTooLarge { limit_bytes: limit } } else { ApiError::BadRequest(e.body_text()) };
+    while let Some(field) = form.next_field().await.map_err(failed)? {
+        if field.name() == Some("module") || field.file_name().is_some() {
+            return field.bytes().await.map_err(failed);
+        }
+    }
+    Err(ApiError::BadRequest("the form has no file field: send the module as a file (field `module`)".into()))
+}
+
+/// The accepted content type the request has (its essence, lower case).
+fn check_content_type(headers: &HeaderMap) -> Result<&'static str, ApiError> {
     let found = headers.get(header::CONTENT_TYPE).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).unwrap_or_default();
     let essence = found.split(';').next().unwrap_or_default().trim();
-    if MODULE_CONTENT_TYPES.iter().any(|accepted| essence.eq_ignore_ascii_case(accepted)) {
-        Ok(())
+    if let Some(accepted) = MODULE_CONTENT_TYPES.iter().find(|accepted| essence.eq_ignore_ascii_case(accepted)) {
+        Ok(accepted)
     } else {
         let found = if found.is_empty() { "none".to_owned() } else { found };
         Err(ApiError::UnsupportedMediaType { found, accepted: MODULE_CONTENT_TYPES })
