@@ -347,6 +347,7 @@ impl Engine {
     /// module's content hash.
     pub fn swap(&mut self, layer: &str, module: Arc<LoadedModule>) -> Result<SwapReport, EngineError> {
         self.layer_exists(layer)?;
+        check_scene(layer, &module.hash, &module)?;
         let report = self.pool.swap(layer, module.clone())?;
         if let Some(spec) = self.spec.layer_mut(layer) {
             spec.module = module.hash.clone();

@@ -82,7 +82,17 @@ pub async fn layer(state: &ApiState, id: &str) -> Result<LayerBody, ApiError> {
     s.spec.layer(id).map(|(scene, l)| LayerBody::new(&scene.name, l)).ok_or_else(|| ApiError::NotFound { what: format!("layer {id:?}") })
 }
 
+/// A scene name or layer id the store can keep (checked before the show changes).
+fn storable(what: &str, id: &str) -> Result<(), ApiError> {
+    crate::store::validate_id(id).map_err(|_| ApiError::Unprocessable {
+        code: "invalid_show",
+        message: format!("{what} {:?}: use 1 to 128 of A-Z, a-z, 0-9, `-`, `_` and `.`", id.chars().take(140).collect::<String>()),
+        details: serde_json::json!({ "field": what }),
+    })
+}
+
 pub async fn add_scene(state: &ApiState, body: NewScene) -> Result<SceneBody, ApiError> {
+    storable("scene name", &body.name)?;
     let _edit = state.edits.lock().await;
     let name = body.name;
     state.show.ask(|reply| Request::AddScene { name: name.clone(), reply }).await?;
@@ -105,6 +115,7 @@ pub async fn remove_scene(state: &ApiState, name: &str) -> Result<(), ApiError> 
 }
 
 pub async fn add_layer(state: &ApiState, body: NewLayer) -> Result<LayerBody, ApiError> {
+    storable("layer id", &body.id)?;
     let module = load_module(state, &body.module).await?;
     let mut spec = LayerSpec::new(&body.id, &module.hash);
     spec.props = props_from_json(&body.props)?;

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use showrunner_server::api::{ApiLimits, ApiState};
+use showrunner_server::show::inputs::InputManager;
 use showrunner_server::show::{Format, ShowRuntime, ShowSetup};
 use showrunner_server::store::Store;
 use showrunner_wasm::Host;
@@ -22,16 +23,19 @@ pub fn host() -> Arc<Host> {
 pub fn api_state(dir: &Path, token: Option<&str>, limits: ApiLimits) -> (ApiState, ShowRuntime, Arc<Store>) {
     quiet_headless_vulkan();
     let store = Arc::new(Store::open(dir).expect("store opens"));
+    let frames = showrunner_assets::LiveInputs::default();
     let setup = ShowSetup {
         store: store.clone(),
         host: host(),
         assets: showrunner_assets::AssetStore::default(),
-        inputs: showrunner_assets::LiveInputs::default(),
+        inputs: frames.clone(),
         format: TEST_FORMAT,
         bitrate_kbps: 1000,
     };
     let show = ShowRuntime::start(setup).expect("the show starts");
-    let state = ApiState::new(store.clone(), host(), token.map(str::to_owned), limits, show.handle());
+    // Port 0: the ingest server, once an ingest input starts it, picks a free port (`state.inputs.ingest_addr()`).
+    let inputs = InputManager::start(frames, show.handle().bus().clone(), "127.0.0.1:0".parse().expect("address")).expect("the inputs start");
+    let state = ApiState::new(store.clone(), host(), token.map(str::to_owned), limits, show.handle(), Arc::new(inputs));
     (state, show, store)
 }
 
