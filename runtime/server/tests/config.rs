@@ -127,6 +127,20 @@ fn env_overrides_file_and_flags_override_env() {
 }
 
 #[test]
+fn ingest_listen_defaults_to_loopback_1935_and_is_set_by_file_or_env() {
+    let defaults = ServeConfig::load(&ConfigSources::default()).unwrap();
+    assert_eq!(defaults.ingest_listen, "127.0.0.1:1935".parse::<SocketAddr>().unwrap());
+    let (_dir, from_file) = load_file_text("ingest_listen = \"0.0.0.0:1936\"\n");
+    assert_eq!(from_file.unwrap().ingest_listen, "0.0.0.0:1936".parse::<SocketAddr>().unwrap());
+    let from_env = load_env(&[("SHOWRUNNER_INGEST_LISTEN", "127.0.0.1:19350")]).unwrap();
+    assert_eq!(from_env.ingest_listen.port(), 19350);
+    let shown: toml::Table = toml::from_str(&from_env.to_display_toml()).unwrap();
+    assert_eq!(shown["ingest_listen"].as_str(), Some("127.0.0.1:19350"));
+    let message = error_text(load_env(&[("SHOWRUNNER_INGEST_LISTEN", "rtmp://0.0.0.0")]));
+    assert!(message.contains("SHOWRUNNER_INGEST_LISTEN") && message.contains("IP address and port"), "{message}");
+}
+
+#[test]
 fn env_port_text_names_the_variable_value_and_form() {
     let message = error_text(load_env(&[("SHOWRUNNER_LISTEN", "127.0.0.1:http")]));
     assert!(message.contains("SHOWRUNNER_LISTEN"), "{message}");

@@ -232,7 +232,7 @@ mod tests {
         assert_eq!(prop_json(&PropValue::Color(Color { r: 0.0, g: 0.0, b: 0.0, a: 0.5 })), Value::String("#00000080".into()));
         let json: BTreeMap<String, Value> = serde_json::from_str(r#"{"on": true, "n": 3, "t": "hi"}"#).unwrap();
         let props = props_from_json(&json).unwrap();
-        assert_eq!(props.iter().map(|p| prop_json(&p.value)).collect::<Vec<_>>(), vec![Value::Bool(true), serde_json::json!(3.0), Value::String("hi".into())]);
+        assert_eq!(props.iter().map(|p| prop_json(&p.value)).collect::<Vec<_>>(), vec![serde_json::json!(3.0), Value::Bool(true), Value::String("hi".into())], "by name: n, on, t");
         let nested: BTreeMap<String, Value> = serde_json::from_str(r#"{"x": [1]}"#).unwrap();
         assert_eq!(props_from_json(&nested).unwrap_err().code(), "invalid_prop");
     }

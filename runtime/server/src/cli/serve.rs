@@ -84,6 +84,10 @@ pub fn serve(args: &ConfigArgs, host: Arc<Host>, services: &super::services::Ren
     for problem in inputs.restore(&store) {
         eprintln!("warning: {problem}");
     }
+    let restored_inputs = inputs.statuses().len();
+    if restored_inputs > 0 {
+        eprintln!("inputs: {restored_inputs} restored{}", inputs.ingest_addr().map(|addr| format!("; RTMP ingest on rtmp://{addr}/live/KEY")).unwrap_or_default());
+    }
     let inputs = Arc::new(inputs);
     let limits = ApiLimits { max_module_bytes: config.max_module_bytes, max_body_bytes: config.max_body_bytes };
     let state = ApiState::new(store, host, token, limits, show.handle(), inputs);
