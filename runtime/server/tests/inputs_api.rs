@@ -50,15 +50,8 @@ fn colour_clip(dir: &Path, colour: [u8; 3]) -> PathBuf {
 }
 
 async fn call(app: &Router, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value, Vec<u8>) {
-    let mut request = Request::builder().method(method).uri(format!("/api/v1{path}"));
-    let body = match body {
-        Some(json) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-            Body::from(json.to_string())
-        }
-        None => Body::empty(),
-    };
-    let response = app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+    let request = common::show::show_request(method, &format!("/api/v1{path}"), None, body.as_ref());
+    let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let bytes = response.into_body().collect().await.unwrap().to_bytes().to_vec();
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null), bytes)

@@ -11,40 +11,16 @@ mod rtmp_server;
 
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::{Method, StatusCode};
+use common::show::ShowApi;
 use rtmp_server::{RtmpServer, find_stream, probe_streams, video_packet_times};
 use serde_json::{Value, json};
-use showrunner_server::api::{ApiLimits, router};
 use showrunner_server::show::ShowEvent;
-use tower::ServiceExt;
 
-const LIMITS: ApiLimits = ApiLimits { max_module_bytes: 8 << 20, max_body_bytes: 64 * 1024 };
-
-async fn call(app: &Router, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut request = Request::builder().method(method).uri(format!("/api/v1{path}"));
-    let body = match body {
-        Some(json) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-            Body::from(json.to_string())
-        }
-        None => Body::empty(),
-    };
-    let response = app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() })
-}
-
-async fn upload(app: &Router, guest: &str) -> String {
-    let bytes = std::fs::read(common::guest(guest)).unwrap();
-    let request = Request::post("/api/v1/modules").header(header::CONTENT_TYPE, "application/wasm").body(Body::from(bytes)).unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    assert!(response.status().is_success(), "{guest} uploads");
-    let json: Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
-    json["hash"].as_str().unwrap().to_string()
+/// `method /api/v1{path}` with the test token: (status, JSON body).
+async fn call(api: &ShowApi, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let reply = api.call(method, &format!("/api/v1{path}"), body).await;
+    (reply.status, reply.json)
 }
 
 /// Frame slots (at 30 fps) with no video packet between the first and the last.
@@ -56,23 +32,21 @@ fn missing_slots(times: &[f64]) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recording_made_during_hot_swaps_has_no_gap_and_every_swap_carries_state() {
-    let dir = tempfile::tempdir().unwrap();
-    let (state, _show, _store) = common::show::api_state(dir.path(), None, LIMITS);
-    let mut events = state.show.bus().subscribe();
-    let app = router(state);
-    let v1 = upload(&app, "scene-scoreboard").await;
-    let v2 = upload(&app, "guest-scoreboard-v2").await;
-    assert_eq!(call(&app, Method::POST, "/layers", Some(json!({"id": "score", "scene": "main", "module": v1}))).await.0, StatusCode::CREATED);
+    let api = ShowApi::start();
+    let mut events = api.state.show.bus().subscribe();
+    let v1 = api.upload("scene-scoreboard").await;
+    let v2 = api.upload("guest-scoreboard-v2").await;
+    assert_eq!(call(&api, Method::POST, "/layers", Some(json!({"id": "score", "scene": "main", "module": v1}))).await.0, StatusCode::CREATED);
     for (name, payload) in [("play", ""), ("home-score", "+3"), ("away-score", "+1")] {
-        assert_eq!(call(&app, Method::POST, "/layers/score/events", Some(json!({"name": name, "payload": payload}))).await.0, StatusCode::ACCEPTED);
+        assert_eq!(call(&api, Method::POST, "/layers/score/events", Some(json!({"name": name, "payload": payload}))).await.0, StatusCode::ACCEPTED);
     }
-    let (status, outputs) = call(&app, Method::POST, "/recording", Some(json!({"file": "swaps.mkv"}))).await;
+    let (status, outputs) = call(&api, Method::POST, "/recording", Some(json!({"file": "swaps.mkv"}))).await;
     assert_eq!(status, StatusCode::CREATED, "{outputs}");
     tokio::time::sleep(Duration::from_millis(800)).await;
     let mut frames = Vec::new();
     for n in 0..8 {
         let module = if n % 2 == 0 { &v2 } else { &v1 };
-        let (status, swap) = call(&app, Method::POST, "/layers/score/swap", Some(json!({"module": module}))).await;
+        let (status, swap) = call(&api, Method::POST, "/layers/score/swap", Some(json!({"module": module}))).await;
         assert_eq!(status, StatusCode::OK, "{swap}");
         assert_eq!(swap["state_carried"], true, "the score goes along: {swap}");
         assert!(swap["state_bytes"].as_u64().unwrap() > 0, "{swap}");
@@ -80,16 +54,16 @@ async fn a_recording_made_during_hot_swaps_has_no_gap_and_every_swap_carries_sta
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
     assert!(frames.windows(2).all(|w| w[1] > w[0]), "each swap lands on a later frame: {frames:?}");
-    let (_, show) = call(&app, Method::GET, "/show", None).await;
+    let (_, show) = call(&api, Method::GET, "/show", None).await;
     assert_eq!(show["encoding"], true);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let (status, stopped) = call(&app, Method::DELETE, "/recording", None).await;
+    let (status, stopped) = call(&api, Method::DELETE, "/recording", None).await;
     assert_eq!(status, StatusCode::OK, "{stopped}");
     assert_eq!(stopped["recording"], Value::Null);
-    let (_, show) = call(&app, Method::GET, "/show", None).await;
+    let (_, show) = call(&api, Method::GET, "/show", None).await;
     assert_eq!(show["encoding"], false, "the encoder stops with the last output");
 
-    let file = dir.path().join("recordings/swaps.mkv");
+    let file = api.store.path().parent().unwrap().join("recordings/swaps.mkv");
     let times = video_packet_times(&file);
     assert!(times.len() >= 60, "about 2.5 s at 30 fps recorded, got {} frames", times.len());
     let mut dropped = None;
@@ -112,16 +86,14 @@ async fn a_recording_made_during_hot_swaps_has_no_gap_and_every_swap_carries_sta
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_stream_reaches_nginx_and_bad_outputs_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let (state, _show, _store) = common::show::api_state(dir.path(), None, LIMITS);
-    let app = router(state);
+    let api = ShowApi::start();
     for (body, status, code) in [
         (json!({"id": "a", "url": "http://127.0.0.1/live/x"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_output"),
         (json!({"id": "Bad Id", "url": "rtmp://127.0.0.1/live/x"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_output"),
         (json!({"id": "recording", "url": "rtmp://127.0.0.1/live/x"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_output"),
         (json!({"id": "a"}), StatusCode::UNPROCESSABLE_ENTITY, "bad_request"),
     ] {
-        let (got, error) = call(&app, Method::POST, "/outputs", Some(body.clone())).await;
+        let (got, error) = call(&api, Method::POST, "/outputs", Some(body.clone())).await;
         if code == "bad_request" {
             assert!(got.is_client_error(), "{body}: {got} {error}");
         } else {
@@ -129,24 +101,24 @@ async fn the_stream_reaches_nginx_and_bad_outputs_are_refused() {
         }
     }
     for name in ["../escape.mkv", "clip.mp4", "", "sub/dir.mkv"] {
-        let (got, error) = call(&app, Method::POST, "/recording", Some(json!({"file": name}))).await;
+        let (got, error) = call(&api, Method::POST, "/recording", Some(json!({"file": name}))).await;
         assert_eq!(got, StatusCode::UNPROCESSABLE_ENTITY, "{name:?}: {error}");
     }
-    assert_eq!(call(&app, Method::DELETE, "/recording", None).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(call(&app, Method::DELETE, "/outputs/none", None).await.0, StatusCode::NOT_FOUND);
-    let (_, listed) = call(&app, Method::GET, "/outputs", None).await;
+    assert_eq!(call(&api, Method::DELETE, "/recording", None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(call(&api, Method::DELETE, "/outputs/none", None).await.0, StatusCode::NOT_FOUND);
+    let (_, listed) = call(&api, Method::GET, "/outputs", None).await;
     assert_eq!(listed, json!({"streaming": false, "outputs": [], "recording": null}), "refusals changed nothing");
 
     let Some(server) = RtmpServer::start() else { return };
     let url = server.url("api-secret-key");
-    assert_eq!(call(&app, Method::POST, "/outputs", Some(json!({"id": "main", "url": url}))).await.0, StatusCode::CREATED);
-    assert_eq!(call(&app, Method::POST, "/outputs", Some(json!({"id": "main", "url": url}))).await.0, StatusCode::CONFLICT);
-    let (status, started) = call(&app, Method::POST, "/stream/start", None).await;
+    assert_eq!(call(&api, Method::POST, "/outputs", Some(json!({"id": "main", "url": url}))).await.0, StatusCode::CREATED);
+    assert_eq!(call(&api, Method::POST, "/outputs", Some(json!({"id": "main", "url": url}))).await.0, StatusCode::CONFLICT);
+    let (status, started) = call(&api, Method::POST, "/stream/start", None).await;
     assert_eq!(status, StatusCode::OK, "{started}");
     assert!(!started.to_string().contains("api-secret-key"), "the key never leaves the server: {started}");
     let mut live = false;
     for _ in 0..100 {
-        let (_, listed) = call(&app, Method::GET, "/outputs", None).await;
+        let (_, listed) = call(&api, Method::GET, "/outputs", None).await;
         if listed["outputs"][0]["state"] == "live" {
             live = true;
             break;
@@ -158,7 +130,7 @@ async fn the_stream_reaches_nginx_and_bad_outputs_are_refused() {
     let streams = tokio::task::spawn_blocking(move || probe_streams(&url)).await.unwrap();
     let video = find_stream(&streams, "video").expect("ffprobe reads a video stream back from nginx");
     assert_eq!((video.width, video.height), (Some(320), Some(180)));
-    let (_, stopped) = call(&app, Method::POST, "/stream/stop", None).await;
+    let (_, stopped) = call(&api, Method::POST, "/stream/stop", None).await;
     assert_eq!(stopped["streaming"], false);
     assert_eq!(stopped["outputs"][0]["state"], "off");
 }

@@ -66,6 +66,8 @@ pub const SHOW_TOKEN: &str = "show-api-token-for-tests";
 /// The router over a real show in a temp dir (token [`SHOW_TOKEN`], 64 KiB bodies).
 pub struct ShowApi {
     pub app: Router,
+    /// What the router runs on (the show's handle and bus, the inputs).
+    pub state: ApiState,
     pub store: Arc<Store>,
     pub limits: ApiLimits,
     _show: ShowRuntime,
@@ -101,10 +103,15 @@ pub fn show_request(method: Method, uri: &str, token: Option<&str>, json: Option
 
 impl ShowApi {
     pub fn start() -> ShowApi {
+        ShowApi::start_with(Some(SHOW_TOKEN))
+    }
+
+    /// A show whose API needs `token` (`None`: no token needed).
+    pub fn start_with(token: Option<&str>) -> ShowApi {
         let dir = tempfile::tempdir().expect("tempdir");
         let limits = ApiLimits { max_module_bytes: 16 * 1024 * 1024, max_body_bytes: 64 * 1024 };
-        let (state, show, store) = api_state(dir.path(), Some(SHOW_TOKEN), limits);
-        ShowApi { app: router(state), store, limits, _show: show, _dir: dir }
+        let (state, show, store) = api_state(dir.path(), token, limits);
+        ShowApi { app: router(state.clone()), state, store, limits, _show: show, _dir: dir }
     }
 
     pub async fn send(&self, request: Request<Body>) -> ShowReply {
