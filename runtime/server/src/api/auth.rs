@@ -26,7 +26,7 @@ pub async fn require_token(State(state): State<ApiState>, request: Request, next
 }
 
 /// The token of an `Authorization: Bearer TOKEN` header value (scheme case-insensitive).
-fn bearer_token(value: &str) -> Option<&str> {
+pub(super) fn bearer_token(value: &str) -> Option<&str> {
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)

@@ -12,7 +12,7 @@ use super::system::{Health, Ready};
 use super::wire::{EventBody, LayerBody, LayerPatchBody, NewLayer, NewScene, PreviewBody, SceneBody, ShowBody, SwapBody, SwapResult, TakeBody, TransitionBody};
 use super::inputs::{InputBody, InputSize, NewInput};
 use super::outputs::{NewOutput, NewRecording, OutputBody, OutputsBody};
-use super::{inputs, modules, outputs, show_routes, system};
+use super::{inputs, modules, outputs, show_routes, system, ws};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,7 +21,7 @@ use super::{inputs, modules, outputs, show_routes, system};
         show_routes::get_show, show_routes::list_scenes, show_routes::add_scene, show_routes::get_scene, show_routes::remove_scene,
         show_routes::list_layers, show_routes::add_layer, show_routes::get_layer, show_routes::update_layer, show_routes::remove_layer,
         show_routes::set_props, show_routes::event, show_routes::swap, show_routes::release, show_routes::set_preview, show_routes::take, show_routes::preview_jpg,
-        outputs::list, outputs::add, outputs::remove, outputs::start_stream, outputs::stop_stream, outputs::start_recording, outputs::stop_recording,
+        outputs::list, outputs::add, outputs::remove, outputs::start_stream, outputs::stop_stream, outputs::start_recording, outputs::stop_recording, ws::upgrade,
         inputs::list, inputs::add, inputs::remove),
     components(schemas(ApiErrorBody, Health, Ready, ModuleBody, ModuleList, UploadedModule,
         ShowBody, SceneBody, LayerBody, NewScene, NewLayer, LayerPatchBody, EventBody, SwapBody, SwapResult, PreviewBody, TakeBody, TransitionBody,

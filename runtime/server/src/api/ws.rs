@@ -25,6 +25,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinSet;
 
 use super::ApiState;
+use super::auth::bearer_token;
 use super::error::{ApiError, ApiErrorBody};
 use super::show_ops as ops;
 use super::wire::ShowBody;
@@ -98,13 +99,6 @@ fn authorize(state: &ApiState, headers: &HeaderMap, query_token: Option<&str>) -
     };
     let presented = from_header.or(query_token).ok_or(ApiError::Unauthorized("missing API token (or pass it as `?token=TOKEN`)"))?;
     if token_matches(expected, presented) { Ok(()) } else { Err(ApiError::Unauthorized("wrong API token")) }
-}
-
-/// The token of an `Authorization: Bearer TOKEN` header value (scheme case-insensitive).
-fn bearer_token(value: &str) -> Option<&str> {
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// A message from the server.
@@ -331,5 +325,32 @@ async fn dispatch(state: &ApiState, op: &str, mut args: Map<String, Value>) -> R
             let shown: String = other.chars().take(64).collect();
             Err(ApiError::BadRequest(format!("unknown op {shown:?}; the ops are: {OPS}")))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use utoipa::OpenApi;
+
+    #[test]
+    fn the_upgrade_documents_itself_with_the_query_token() {
+        #[derive(OpenApi)]
+        #[openapi(paths(upgrade))]
+        struct Doc;
+        let doc = serde_json::to_value(Doc::openapi()).unwrap();
+        let get = &doc["paths"]["/api/v1/ws"]["get"];
+        assert!(get["description"].as_str().unwrap().contains("hello"), "{get}");
+        assert_eq!(get["parameters"][0]["name"], "token", "{get}");
+        assert!(get["responses"]["101"].is_object() && get["responses"]["401"].is_object(), "{get}");
+    }
+
+    #[test]
+    fn bearer_tokens_need_the_scheme_and_a_value() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer  abc "), Some("abc"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer "), None);
     }
 }
