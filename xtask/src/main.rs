@@ -44,6 +44,8 @@ const APT_PACKAGES: &[(&str, Option<&str>)] = &[
     // The live-output tests start a throwaway nginx-rtmp on a loopback port to publish to.
     ("nginx-light", Some("nginx")),
     ("libnginx-mod-rtmp", None),
+    // The dashboard test drives headless Chromium over the DevTools protocol.
+    ("chromium", Some("chromium")),
 ];
 const WASM_TARGET: &str = "wasm32-wasip2";
 /// Cargo profile the guest modules are built with (see the root Cargo.toml).

@@ -37,6 +37,9 @@ pub struct ModuleBody {
     pub version: String,
     /// When it was first uploaded, milliseconds since the Unix epoch.
     pub uploaded_at_ms: u64,
+    /// The prop specs from `describe()` (what a props form is built from).
+    #[schema(value_type = Vec<Object>)]
+    pub props: Vec<PropSpec>,
 }
 
 /// An accepted upload: the stored module and the props it declares.
@@ -59,8 +62,23 @@ pub struct ModuleList {
 
 impl From<ModuleRecord> for ModuleBody {
     fn from(r: ModuleRecord) -> Self {
-        ModuleBody { hash: r.hash, size: r.size, name: r.name, version: r.version, uploaded_at_ms: r.uploaded_at_ms }
+        ModuleBody { hash: r.hash, size: r.size, name: r.name, version: r.version, uploaded_at_ms: r.uploaded_at_ms, props: Vec::new() }
     }
+}
+
+/// The record with the prop specs its module declares (loaded through the module cache).
+fn described(store: &Store, host: &std::sync::Arc<showrunner_wasm::Host>, record: ModuleRecord) -> Result<ModuleBody, ApiError> {
+    let Some(bytes) = store.module_bytes(&record.hash).map_err(internal)? else {
+        return Ok(ModuleBody::from(record));
+    };
+    let props = match host.load(&bytes) {
+        Ok(module) => module.info.props.clone(),
+        Err(e) => {
+            tracing::warn!(module = %record.hash, "a stored module no longer loads: {e}");
+            Vec::new()
+        }
+    };
+    Ok(ModuleBody { props, ..ModuleBody::from(record) })
 }
 
 /// Uploads a module. The same bytes again answer 200 with the stored record.
@@ -116,9 +134,13 @@ pub async fn upload(State(state): State<ApiState>, request: Request) -> Result<(
     ),
     security(("bearer" = [])))]
 pub async fn list(State(state): State<ApiState>) -> Result<Json<ModuleList>, ApiError> {
-    let store = state.store.clone();
-    let records = tokio::task::spawn_blocking(move || store.modules()).await?.map_err(internal)?;
-    Ok(Json(ModuleList { modules: records.into_iter().map(ModuleBody::from).collect() }))
+    let (store, host) = (state.store.clone(), state.host.clone());
+    let modules = tokio::task::spawn_blocking(move || {
+        let records = store.modules().map_err(internal)?;
+        records.into_iter().map(|r| described(&store, &host, r)).collect::<Result<Vec<_>, ApiError>>()
+    })
+    .await??;
+    Ok(Json(ModuleList { modules }))
 }
 
 /// One stored module by hash.
@@ -134,10 +156,10 @@ pub async fn list(State(state): State<ApiState>) -> Result<Json<ModuleList>, Api
     security(("bearer" = [])))]
 pub async fn get_one(State(state): State<ApiState>, path: Result<Path<String>, PathRejection>) -> Result<Json<ModuleBody>, ApiError> {
     let Path(hash) = path?;
-    let store = state.store.clone();
+    let (store, host) = (state.store.clone(), state.host.clone());
     let lookup = hash.clone();
-    let record = tokio::task::spawn_blocking(move || store.module(&lookup)).await?.map_err(internal)?;
-    record.map(|r| Json(ModuleBody::from(r))).ok_or_else(|| not_found(&hash))
+    let body = tokio::task::spawn_blocking(move || store.module(&lookup).map_err(internal)?.map(|r| described(&store, &host, r)).transpose()).await??;
+    body.map(Json).ok_or_else(|| not_found(&hash))
 }
 
 /// Deletes a stored module.

@@ -1,0 +1,184 @@
+//! The web dashboard through the real `showrunner serve` and headless Chromium: the
+//! assets are served without the token and hold no data; driven by tests/browser/drive.mjs,
+//! the page logs in, uploads the lower third through its file input, adds and plays it,
+//! shows it in the programme picture (pixels read in the page), changes its colour and
+//! text through the generated props form, shows a 422 next to its field, takes a second
+//! scene, shows a module fault and quarantine as dismissible notices (from the WebSocket),
+//! fits a phone, and returns to the login on a refused token.
+//! Skipped (with `SKIPPED:` printed) only when node or chromium is missing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const TOKEN: &str = "dashboard-test-token";
+
+/// A running `showrunner serve`, killed when dropped.
+struct Server {
+    child: Child,
+    origin: String,
+    agent: ureq::Agent,
+}
+
+impl Server {
+    fn start(data_dir: &Path) -> Server {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let config = data_dir.join("serve.toml");
+        std::fs::write(&config, format!("listen = \"127.0.0.1:{port}\"\n[output]\nwidth = 320\nheight = 180\nfps = 30\n")).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_showrunner"))
+            .args(["serve", "--config", config.to_str().unwrap(), "--data-dir", data_dir.to_str().unwrap()])
+            .env("SHOWRUNNER_TOKEN", TOKEN)
+            .env("SHOWRUNNER_CACHE_DIR", data_dir.join("cache"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("showrunner serve starts");
+        let agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).timeout_global(Some(Duration::from_secs(30))).build().into();
+        let server = Server { child, origin: format!("http://127.0.0.1:{port}"), agent };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while server.get("/api/v1/ready", false).map(|r| r.0) != Some(200) {
+            assert!(Instant::now() < deadline, "serve was not ready on {port} within 60 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+
+    /// `GET path` → (status, headers as "name: value" lines, body).
+    fn get(&self, path: &str, with_token: bool) -> Option<(u16, String, Vec<u8>)> {
+        let mut request = self.agent.get(format!("{}{path}", self.origin));
+        if with_token {
+            request = request.header("Authorization", format!("Bearer {TOKEN}"));
+        }
+        let mut response = request.call().ok()?;
+        let headers = response.headers().iter().map(|(k, v)| format!("{k}: {}\n", v.to_str().unwrap_or("?"))).collect();
+        Some((response.status().as_u16(), headers, response.body_mut().read_to_vec().ok()?))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `name` on PATH (or `$CHROMIUM` for chromium), if it is there.
+fn find_program(names: &[&str], env: Option<&str>) -> Option<PathBuf> {
+    if let Some(path) = env.and_then(std::env::var_os) {
+        return Some(PathBuf::from(path)).filter(|p| p.exists());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).flat_map(|dir| names.iter().map(move |n| dir.join(n))).find(|p| p.is_file())
+}
+
+/// Width and height from a PNG's IHDR.
+fn png_size(path: &Path) -> (u32, u32) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(&bytes[1..4], b"PNG", "{} is a PNG", path.display());
+    let word = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    (word(16), word(20))
+}
+
+#[test]
+fn the_assets_are_embedded_and_served_without_the_token() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path());
+    let (status, headers, _) = server.get("/", false).unwrap();
+    assert_eq!(status, 303, "/ redirects: {headers}");
+    assert!(headers.contains("location: /dashboard/"), "{headers}");
+    for (path, content_type, needle) in [
+        ("/dashboard/", "text/html", "id=\"login\""),
+        ("/dashboard/app.js", "text/javascript", "Authorization"),
+        ("/dashboard/app.css", "text/css", ".panel"),
+    ] {
+        let (status, headers, body) = server.get(path, false).unwrap();
+        assert_eq!(status, 200, "{path}");
+        assert!(headers.contains(&format!("content-type: {content_type}")), "{path}: {headers}");
+        assert!(headers.contains("content-security-policy: default-src 'none'"), "{path}: {headers}");
+        assert!(String::from_utf8(body).unwrap().contains(needle), "{path} is the embedded asset");
+    }
+    assert_eq!(server.get("/dashboard/secret.txt", false).unwrap().0, 404);
+    assert_eq!(server.get("/api/v1/show", false).unwrap().0, 401, "the data still needs the token");
+}
+
+#[test]
+fn the_dashboard_runs_a_show_in_headless_chromium() {
+    let (Some(node), Some(chromium)) = (find_program(&["node"], None), find_program(&["chromium", "chromium-browser", "google-chrome"], Some("CHROMIUM"))) else {
+        println!("SKIPPED: the dashboard browser test needs node and chromium on PATH (`cargo xtask setup` installs both)");
+        return;
+    };
+    let (wasm, hostile) = (common::guest("scene_lower_third"), common::guest("guest_hostile"));
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path());
+    let shots = common::target_dir().join("dashboard-screenshots");
+    let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/drive.mjs");
+    let output = Command::new(node)
+        .arg(&driver)
+        .args(["--base", &server.origin, "--token", TOKEN, "--shots", shots.to_str().unwrap(), "--chromium", chromium.to_str().unwrap()])
+        .args(["--wasm", wasm.to_str().unwrap(), "--hostile", hostile.to_str().unwrap()])
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "drive.mjs failed: {}\n{stdout}", String::from_utf8_lossy(&output.stderr));
+    let seen: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("drive.mjs printed no JSON ({e}): {stdout}"));
+    println!("{}", serde_json::to_string_pretty(&seen).unwrap());
+
+    // Without a token: only the login, and not one data request.
+    assert_eq!(seen["no_token"]["login_visible"], true);
+    assert_eq!(seen["no_token"]["app_visible"], false);
+    assert_eq!(seen["no_token"]["api_requests"], serde_json::json!([]), "the page asked for data without a token");
+    assert_eq!(seen["wrong_token"]["app_visible"], false);
+    assert!(seen["wrong_token"]["message"].as_str().unwrap().contains("refused"), "{}", seen["wrong_token"]);
+
+    // The programme picture in the page: black while empty, the lower third after play.
+    let (empty, played) = (&seen["empty"], &seen["played"]);
+    assert_eq!((empty["width"].as_u64(), empty["height"].as_u64()), (Some(320), Some(180)), "the preview is the 320x180 programme");
+    assert!(empty["bright"].as_f64().unwrap() < 0.005, "an empty show is black: {empty}");
+    assert!(played["bright"].as_f64().unwrap() > 0.01, "the lower third's text is on the picture: {played}");
+    assert!(played["frame"].as_i64() > empty["frame"].as_i64(), "the picture refreshes");
+    let fields = seen["prop_fields"].to_string();
+    for field in ["name:text", "title:text", "accent:color", "background:color", "text-color:color"] {
+        assert!(fields.contains(field), "the props form has {field}: {fields}");
+    }
+
+    // The props form: the bar turned green on the picture, the name changed in the show.
+    assert!(seen["recoloured"]["green"].as_f64().unwrap() > played["green"].as_f64().unwrap() + 0.05, "the bar colour reached the picture: {}", seen["recoloured"]);
+    assert_eq!(seen["layer_props"]["background"], "#00C000E6", "the colour changed, its alpha kept");
+    assert_eq!(seen["layer_props"]["name"], "Grace Hopper");
+    assert!(seen["bad_colour_message"].as_str().unwrap().contains("accent"), "the 422 is shown next to its field: {}", seen["bad_colour_message"]);
+
+    // A take to an empty scene: the page follows, the picture goes black.
+    assert_eq!(seen["taken"]["program"], "second");
+    assert!(seen["taken"]["picture"]["bright"].as_f64().unwrap() < 0.005, "{}", seen["taken"]);
+    assert!(seen["taken"]["picture"]["green"].as_f64().unwrap() < 0.005, "{}", seen["taken"]);
+
+    // A layer that panics: one notice counting its faults, one for its quarantine, both dismissible.
+    let fault = &seen["fault"];
+    assert!(fault["text"].as_str().unwrap().contains("hostile panic"), "{fault}");
+    assert!(fault["quarantined"].as_str().unwrap().contains("Layer bad is quarantined"), "{fault}");
+    assert_eq!(fault["notices"], 2, "repeated faults of a layer share one notice: {fault}");
+    assert_eq!(fault["after_dismiss"], 0);
+
+    assert_eq!(seen["events_status"], "live", "the WebSocket event stream connected");
+    assert!(seen["phone_overflow_px"].as_i64().unwrap() <= 0, "nothing is wider than a 390 px phone");
+    assert_eq!(seen["stale_token"]["login_visible"], true, "a 401 returns to the login");
+    assert_eq!(seen["stale_token"]["app_visible"], false);
+
+    // The module list carries the prop specs the form is built from.
+    let (status, _, body) = server.get("/api/v1/modules", true).unwrap();
+    assert_eq!(status, 200);
+    let modules: Value = serde_json::from_slice(&body).unwrap();
+    let props: Vec<&str> = modules["modules"][0]["props"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(props, ["name", "title", "accent", "background", "text-color"]);
+
+    for (name, size) in [("login-1280x720.png", (1280, 720)), ("dashboard-1280x720.png", (1280, 720)), ("dashboard-390x844.png", (390, 844))] {
+        assert_eq!(png_size(&shots.join(name)), size, "{name}");
+    }
+}
