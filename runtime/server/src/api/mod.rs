@@ -1,12 +1,14 @@
 //! The HTTP API of `showrunner serve` (axum), under `/api/v1`: health and readiness,
 //! the module library (upload, list, look up, delete), the show (scenes, layers,
 //! props, events, hot-swap, preview and take, the programme picture) and the OpenAPI
-//! document that describes it. [`router`] builds it over an [`ApiState`]; every failure is an
+//! document that describes it, and the operator's web dashboard (outside `/api/v1`,
+//! no token: the page holds no data). [`router`] builds it over an [`ApiState`]; every failure is an
 //! [`ApiError`] rendered as `{"code", "message", "details"}` JSON. It owns request
 //! parsing, auth and status codes; it must not own persistence (that is [`crate::store`]),
 //! Wasm loading (that is `showrunner_wasm`) or listening on sockets (that is the binary).
 
 mod auth;
+mod dashboard;
 mod error;
 pub mod inputs;
 mod modules;
@@ -59,6 +61,8 @@ pub struct ApiState {
     pub edits: Arc<tokio::sync::Mutex<()>>,
     /// The show's live inputs (media and RTMP ingest).
     pub inputs: Arc<crate::show::inputs::InputManager>,
+    /// The show's Prometheus metrics (`GET /metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl ApiState {
@@ -70,13 +74,15 @@ impl ApiState {
         show: ShowHandle,
         inputs: Arc<crate::show::inputs::InputManager>,
     ) -> ApiState {
-        ApiState { store, host, token, limits, started: Instant::now(), show, edits: Arc::new(tokio::sync::Mutex::new(())), inputs }
+        ApiState { store, host, token, limits, started: Instant::now(), edits: Arc::new(tokio::sync::Mutex::new(())), inputs, metrics: show.metrics().clone(), show }
     }
 }
 
 /// The whole API: `/api/v1/...` routes, JSON errors for unknown paths and methods.
 /// Everything except `/api/v1/health`, `/api/v1/ready` and `/api/v1/openapi.json`
 /// requires the token when `state.token` is set.
+/// `GET /metrics` (Prometheus text, at the root) requires it too; every answer is
+/// counted in `showrunner_http_requests_total`.
 pub fn router(state: ApiState) -> Router {
     let open = Router::new()
         .route("/health", get(system::health))
@@ -110,8 +116,11 @@ pub fn router(state: ApiState) -> Router {
     let max_body = to_usize(state.limits.max_body_bytes);
     Router::new()
         .nest("/api/v1", open.merge(protected))
+        .route("/metrics", get(crate::metrics::http::serve_metrics).route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_token)))
+        .merge(dashboard::routes())
         .fallback(unknown_path)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::http::count_requests))
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state)
 }

@@ -49,6 +49,7 @@ pub(super) struct FrameLoop {
     pub window: (u32, Duration, Duration),
     pub next_stats: Instant,
     pub next_index: u64,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl FrameLoop {
@@ -81,6 +82,7 @@ impl FrameLoop {
         let tick = self.clock.wait_next();
         let began = Instant::now();
         self.next_index = tick.index + 1;
+        let mut times = crate::metrics::FrameTimes::default();
         let plan = match self.engine.frame(tick.index) {
             Ok(plan) => plan,
             Err(e) => {
@@ -88,11 +90,13 @@ impl FrameLoop {
                 return;
             }
         };
+        times.tick = began.elapsed();
         self.publish_engine_events();
         if let Err(e) = self.delivery.submitted(&tick, self.encoder.as_mut()) {
             self.encoder_failed(&e.to_string());
         }
         let spec = self.engine.spec();
+        let composing = Instant::now();
         if let Err(e) = self.compositor.submit(&plan, spec.width, spec.height) {
             tracing::error!(frame = tick.index, error = %e, "cannot composite the frame");
         }
@@ -102,6 +106,8 @@ impl FrameLoop {
         while self.compositor.in_flight() >= limit {
             self.receive_one();
         }
+        (times.compose_submit, times.frame) = (composing.elapsed(), began.elapsed());
+        self.metrics.frame_made(&times, tick.missed);
         self.count(began.elapsed(), tick.missed);
         self.publish_output_events();
         self.saver.offer(&self.engine);
@@ -116,6 +122,7 @@ impl FrameLoop {
                 return;
             }
         };
+        let delivering = Instant::now();
         let delivered = self.delivery.delivered(&frame.pixels, self.encoder.as_mut());
         let index = match delivered {
             Ok(index) => index.unwrap_or_default(),
@@ -125,6 +132,7 @@ impl FrameLoop {
             }
         };
         self.stats.frames_rendered += 1;
+        self.metrics.frame_rendered(delivering.elapsed());
         self.preview.offer(&frame.pixels, frame.width, frame.height, true, index, self.clock.pts(index));
         let (done, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.swaps).into_iter().partition(|s| index >= s.frame);
         self.swaps = waiting;
@@ -161,6 +169,7 @@ impl FrameLoop {
         self.stats.layers = spec.layers().count();
         self.stats.encoding = self.encoder.is_some();
         self.stats.frames_dropped = self.encoder.as_ref().map_or(0, |e| e.stats().frames_dropped);
+        self.metrics.encoder_queue(self.encoder.as_ref().map_or(0, |e| e.stats().queue_depth));
         self.window = (0, Duration::ZERO, Duration::ZERO);
         self.bus.publish(ShowEvent::Stats(self.stats.clone()));
     }

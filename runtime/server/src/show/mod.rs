@@ -69,6 +69,7 @@ pub struct ShowHandle {
     bus: EventBus,
     preview: Arc<PreviewEncoder>,
     format: Format,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl ShowRuntime {
@@ -88,6 +89,8 @@ impl ShowRuntime {
         let clock = FrameClock::new(format.fps_num, format.fps_den, LatePolicy::Repeat)?;
         let (requests, receiver) = sync_channel(REQUEST_QUEUE);
         let bus = EventBus::default();
+        let metrics = Arc::new(crate::metrics::Metrics::new(restored.engine.pool().clone())?);
+        metrics.listen(&bus)?;
         let frame_loop = FrameLoop {
             engine: restored.engine,
             compositor,
@@ -104,10 +107,11 @@ impl ShowRuntime {
             window: (0, Duration::ZERO, Duration::ZERO),
             next_stats: Instant::now() + Duration::from_secs(1),
             next_index: 0,
+            metrics: metrics.clone(),
         };
         let thread = std::thread::Builder::new().name("show-frames".into()).spawn(move || frame_loop.run()).context("cannot start the frame thread")?;
         Ok(ShowRuntime {
-            handle: ShowHandle { requests, bus, preview, format },
+            handle: ShowHandle { requests, bus, preview, format, metrics },
             thread: Some(thread),
             restored_layers: restored.layers,
             restore_problems: restored.problems,
@@ -168,6 +172,11 @@ impl ShowHandle {
 
     pub fn format(&self) -> Format {
         self.format
+    }
+
+    /// The show's Prometheus metrics.
+    pub fn metrics(&self) -> &Arc<crate::metrics::Metrics> {
+        &self.metrics
     }
 }
 
