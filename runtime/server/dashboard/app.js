@@ -184,6 +184,9 @@ function onEvent(event) {
     case "module_fault":
       notice("fault", `Layer ${event.layer}: ${event.module} faulted in ${event.call}: ${event.reason}`, `fault:${event.layer}`);
       break;
+    case "performance_warning":
+      notice("warn", `Performance: ${event.message}`, `perf:${event.kind}`);
+      break;
     case "quarantined":
       notice("fault", `Layer ${event.layer} is quarantined (${event.module}): ${event.reason}. Release it from its layer card.`, `quarantined:${event.layer}`);
       break;

@@ -12,7 +12,14 @@ use clap::Parser;
 fn main() -> ExitCode {
     quiet_headless_vulkan();
     let args = cli::Args::parse();
-    cli::init_logging();
+    // Held until the end of `main`: dropping it closes the trace file.
+    let _trace = match cli::init_logging(args.trace_args()) {
+        Ok(trace) => trace,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
     match cli::run(args) {
         Ok(code) => code,
         Err(e) => {

@@ -29,6 +29,7 @@ mod serve;
 mod services;
 mod source;
 mod ticks;
+mod trace;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -89,13 +90,33 @@ pub enum Command {
 /// Changes the log filter after start (`serve` applies its `log_level`).
 static LOG_FILTER: std::sync::OnceLock<tracing_subscriber::reload::Handle<tracing_subscriber::EnvFilter, tracing_subscriber::Registry>> = std::sync::OnceLock::new();
 
-/// Logs to stderr, filtered by `SHOWRUNNER_LOG` (default `warn`).
-pub fn init_logging() {
+impl Args {
+    /// The trace flags of the command, when it asked for a trace.
+    pub fn trace_args(&self) -> Option<&trace::TraceArgs> {
+        match &self.command {
+            Command::Serve(a) if a.trace.trace_out.is_some() => Some(&a.trace),
+            _ => None,
+        }
+    }
+}
+
+pub use trace::{TraceError, TraceRecording};
+
+/// Logs to stderr, filtered by `SHOWRUNNER_LOG` (default `warn`); with `trace`, also
+/// records a Chrome trace (see [`trace`]) whose window closes when the returned
+/// recording is dropped, at the latest.
+pub fn init_logging(trace: Option<&trace::TraceArgs>) -> Result<Option<TraceRecording>, TraceError> {
     use tracing_subscriber::prelude::*;
+    let (chrome, recording) = match trace.map(trace::start).transpose()?.flatten() {
+        Some((layer, recording)) => (Some(layer), Some(recording)),
+        None => (None, None),
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SHOWRUNNER_LOG").unwrap_or_else(|_| "warn".into());
     let (filter, handle) = tracing_subscriber::reload::Layer::new(filter);
-    tracing_subscriber::registry().with(filter).with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false)).init();
+    let log = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_filter(filter);
+    tracing_subscriber::registry().with(log).with(chrome).init();
     let _ = LOG_FILTER.set(handle);
+    Ok(recording)
 }
 
 /// Sets the log level (`error`…`trace`) unless `SHOWRUNNER_LOG` chose the filter.

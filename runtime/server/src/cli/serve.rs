@@ -31,6 +31,9 @@ pub struct ConfigArgs {
     /// Where the show database and the generated token live (overrides the file and SHOWRUNNER_DATA_DIR).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Trace recording (`serve` only; `config` ignores it).
+    #[command(flatten)]
+    pub trace: super::trace::TraceArgs,
 }
 
 impl ConfigArgs {

@@ -72,6 +72,7 @@ impl Metrics {
                 self.swap_seconds.observe(swap_ms / 1000.0);
             }
             ShowEvent::SwapFailed { .. } => self.swap_failures.inc(),
+            ShowEvent::PerformanceWarning { kind, .. } => self.performance_warnings.with_label_values(&[kind.name()]).inc(),
             ShowEvent::Stats(stats) if stats.encoding => self.encoder_dropped.inc_by(state.dropped_since(stats.frames_dropped)),
             ShowEvent::Stats(_) => state.encoder_dropped = 0,
             ShowEvent::EncoderStopped { frames_dropped, .. } => {

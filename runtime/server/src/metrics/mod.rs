@@ -70,6 +70,7 @@ pub struct Metrics {
     swaps: IntCounter,
     swap_failures: IntCounter,
     swap_seconds: Histogram,
+    performance_warnings: IntCounterVec,
     events_missed: IntCounter,
     http_requests: IntCounterVec,
 }
@@ -100,6 +101,7 @@ impl Metrics {
             swaps: counter("showrunner_swaps_total", "Hot swaps that reached the screen.")?,
             swap_failures: counter("showrunner_swap_failures_total", "Hot swaps refused or failed (the old module kept running).")?,
             swap_seconds: register(&r, "showrunner_swap_seconds", Histogram::with_opts(HistogramOpts::new("showrunner_swap_seconds", "From the swap request reaching the frame thread to the first frame with the new module.").buckets(SWAP_BUCKETS.to_vec())))?,
+            performance_warnings: counter_vec("showrunner_performance_warnings_total", "Seconds in which a frame took over 75 % of the frame interval (slow_frames), slots were missed (late_frames) or the encoder dropped frames (dropped_frames).", &["kind"])?,
             events_missed: counter("showrunner_metrics_events_missed_total", "Show events the metrics reader lost because it fell behind the bus.")?,
             http_requests: counter_vec("showrunner_http_requests_total", "API requests answered, by matched route, method and status.", &["route", "method", "status"])?,
             registry: r,

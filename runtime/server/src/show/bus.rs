@@ -55,6 +55,9 @@ pub enum ShowEvent {
     Engine { message: String },
     /// Once a second while the show runs.
     Stats(ShowStats),
+    /// A frame took more than 75 % of the frame interval, or frames were late or
+    /// dropped in the last second (see `show::alerts`).
+    PerformanceWarning { kind: super::alerts::WarningKind, message: String, frame_ms_max: f64, budget_ms: f64, frames_late: u64, frames_dropped: u64 },
 }
 
 /// Frame-loop counters, published once a second.

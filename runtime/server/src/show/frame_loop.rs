@@ -50,6 +50,7 @@ pub(super) struct FrameLoop {
     pub next_stats: Instant,
     pub next_index: u64,
     pub metrics: Arc<crate::metrics::Metrics>,
+    pub watch: super::alerts::PerformanceWatch,
 }
 
 impl FrameLoop {
@@ -172,6 +173,9 @@ impl FrameLoop {
         self.metrics.encoder_queue(self.encoder.as_ref().map_or(0, |e| e.stats().queue_depth));
         self.window = (0, Duration::ZERO, Duration::ZERO);
         self.bus.publish(ShowEvent::Stats(self.stats.clone()));
+        if let Some(warning) = self.watch.check(&self.stats) {
+            self.bus.publish(warning);
+        }
     }
 
     fn publish_engine_events(&mut self) {

@@ -6,6 +6,7 @@
 //!
 //! Must not: speak HTTP (that is `api`), or make a request wait on the network.
 
+pub mod alerts;
 pub mod bus;
 pub mod command;
 pub mod delivery;
@@ -107,6 +108,7 @@ impl ShowRuntime {
             window: (0, Duration::ZERO, Duration::ZERO),
             next_stats: Instant::now() + Duration::from_secs(1),
             next_index: 0,
+            watch: alerts::PerformanceWatch::default(),
             metrics: metrics.clone(),
         };
         let thread = std::thread::Builder::new().name("show-frames".into()).spawn(move || frame_loop.run()).context("cannot start the frame thread")?;
