@@ -11,43 +11,29 @@
 
 mod common;
 
-use std::net::TcpListener;
+use common::serve_process::ServeProcess;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
 
 const TOKEN: &str = "dashboard-test-token";
 
-/// A running `showrunner serve`, killed when dropped.
+/// A running `showrunner serve` and a client for it.
 struct Server {
-    child: Child,
+    /// Killed when the server is dropped.
+    _process: ServeProcess,
     origin: String,
     agent: ureq::Agent,
 }
 
 impl Server {
     fn start(data_dir: &Path) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let config = data_dir.join("serve.toml");
-        std::fs::write(&config, format!("listen = \"127.0.0.1:{port}\"\n[output]\nwidth = 320\nheight = 180\nfps = 30\n")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_showrunner"))
-            .args(["serve", "--config", config.to_str().unwrap(), "--data-dir", data_dir.to_str().unwrap()])
-            .env("SHOWRUNNER_TOKEN", TOKEN)
-            .env("SHOWRUNNER_CACHE_DIR", data_dir.join("cache"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("showrunner serve starts");
+        let process = ServeProcess::start(data_dir, TOKEN);
         let agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).timeout_global(Some(Duration::from_secs(30))).build().into();
-        let server = Server { child, origin: format!("http://127.0.0.1:{port}"), agent };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while server.get("/api/v1/ready", false).map(|r| r.0) != Some(200) {
-            assert!(Instant::now() < deadline, "serve was not ready on {port} within 60 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        server
+        Server { origin: process.origin(), _process: process, agent }
     }
 
     /// `GET path` → (status, headers as "name: value" lines, body).
@@ -59,13 +45,6 @@ impl Server {
         let mut response = request.call().ok()?;
         let headers = response.headers().iter().map(|(k, v)| format!("{k}: {}\n", v.to_str().unwrap_or("?"))).collect();
         Some((response.status().as_u16(), headers, response.body_mut().read_to_vec().ok()?))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

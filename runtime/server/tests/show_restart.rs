@@ -6,9 +6,9 @@
 
 mod common;
 
-use std::net::TcpListener;
+use common::serve_process::ServeProcess;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -19,7 +19,7 @@ const TOKEN: &str = "restart-test-token";
 
 /// A running `showrunner serve`, killed (SIGKILL) when dropped, also when a test fails.
 struct Server {
-    child: Child,
+    process: ServeProcess,
     base: String,
     agent: ureq::Agent,
 }
@@ -34,25 +34,9 @@ struct Reply {
 impl Server {
     /// Starts `showrunner serve` on a free port at 320x180, 30 fps, and waits until it is ready.
     fn start(data_dir: &Path) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let config = data_dir.join("serve.toml");
-        std::fs::write(&config, format!("listen = \"127.0.0.1:{port}\"\n[output]\nwidth = 320\nheight = 180\nfps = 30\n")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_showrunner"))
-            .args(["serve", "--config", config.to_str().unwrap(), "--data-dir", data_dir.to_str().unwrap()])
-            .env("SHOWRUNNER_TOKEN", TOKEN)
-            .env("SHOWRUNNER_CACHE_DIR", data_dir.join("cache"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("showrunner serve starts");
+        let process = ServeProcess::start(data_dir, TOKEN);
         let agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(30))).build().into();
-        let server = Server { child, base: format!("http://127.0.0.1:{port}/api/v1"), agent };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while server.try_call("GET", "/ready", None).map(|r| r.status) != Some(200) {
-            assert!(Instant::now() < deadline, "serve was not ready on {port} within 60 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        server
+        Server { base: format!("{}/api/v1", process.origin()), process, agent }
     }
 
     fn try_call(&self, method: &str, path: &str, body: Option<(&str, Vec<u8>)>) -> Option<Reply> {
@@ -109,15 +93,7 @@ impl Server {
     }
 
     fn kill_9(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.kill_9();
     }
 }
 

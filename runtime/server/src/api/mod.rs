@@ -29,7 +29,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, patch, post, put};
 
 pub use error::{ApiError, ApiErrorBody};
-pub use modules::{MODULE_CONTENT_TYPES, ModuleBody, ModuleList, UploadedModule};
+pub use modules::{MODULE_CONTENT_TYPES, ModuleBody, ModuleList};
 pub use openapi::openapi_document;
 pub use system::{Health, Ready};
 

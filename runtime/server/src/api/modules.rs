@@ -42,19 +42,6 @@ pub struct ModuleBody {
     pub props: Vec<PropSpec>,
 }
 
-/// An accepted upload: the stored module and the props it declares.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UploadedModule {
-    pub hash: String,
-    pub size: u64,
-    pub name: String,
-    pub version: String,
-    pub uploaded_at_ms: u64,
-    /// The prop specs from `describe()`: name, label, default, min, max.
-    #[schema(value_type = Vec<Object>)]
-    pub props: Vec<PropSpec>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ModuleList {
     pub modules: Vec<ModuleBody>,
@@ -85,8 +72,8 @@ fn described(store: &Store, host: &std::sync::Arc<showrunner_wasm::Host>, record
 #[utoipa::path(post, path = "/api/v1/modules", tag = "modules",
     request_body(content = Vec<u8>, content_type = "application/wasm", description = "The module (.wasm component or core-ABI module), raw or as the file field of a multipart/form-data form"),
     responses(
-        (status = 201, description = "Validated and stored", body = UploadedModule),
-        (status = 200, description = "Already stored (same content hash)", body = UploadedModule),
+        (status = 201, description = "Validated and stored", body = ModuleBody),
+        (status = 200, description = "Already stored (same content hash)", body = ModuleBody),
         (status = 401, description = "Missing or wrong token (`unauthorized`)", body = ApiErrorBody),
         (status = 413, description = "Over the module size limit (`payload_too_large`)", body = ApiErrorBody),
         (status = 415, description = "Not `application/wasm` or `multipart/form-data` (`unsupported_media_type`)", body = ApiErrorBody),
@@ -94,7 +81,7 @@ fn described(store: &Store, host: &std::sync::Arc<showrunner_wasm::Host>, record
         (status = 500, description = "Server fault (`internal`)", body = ApiErrorBody),
     ),
     security(("bearer" = [])))]
-pub async fn upload(State(state): State<ApiState>, request: Request) -> Result<(StatusCode, Json<UploadedModule>), ApiError> {
+pub async fn upload(State(state): State<ApiState>, request: Request) -> Result<(StatusCode, Json<ModuleBody>), ApiError> {
     let limit = state.limits.max_module_bytes;
     let bytes = match check_content_type(request.headers())? {
         "multipart/form-data" => {
@@ -121,7 +108,7 @@ pub async fn upload(State(state): State<ApiState>, request: Request) -> Result<(
         Ok::<_, ApiError>((StatusCode::CREATED, record, module.info.props.clone()))
     })
     .await??;
-    let body = UploadedModule { hash: record.hash, size: record.size, name: record.name, version: record.version, uploaded_at_ms: record.uploaded_at_ms, props };
+    let body = ModuleBody { props, ..ModuleBody::from(record) };
     Ok((status, Json(body)))
 }
 

@@ -7,7 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::error::ApiErrorBody;
-use super::modules::{ModuleBody, ModuleList, UploadedModule};
+use super::modules::{ModuleBody, ModuleList};
 use super::system::{Health, Ready};
 use super::wire::{EventBody, LayerBody, LayerPatchBody, NewLayer, NewScene, PreviewBody, SceneBody, ShowBody, SwapBody, SwapResult, TakeBody, TransitionBody};
 use super::inputs::{InputBody, InputSize, NewInput};
@@ -23,7 +23,7 @@ use super::{inputs, modules, outputs, show_routes, system, ws};
         show_routes::set_props, show_routes::event, show_routes::swap, show_routes::release, show_routes::set_preview, show_routes::take, show_routes::preview_jpg,
         outputs::list, outputs::add, outputs::remove, outputs::start_stream, outputs::stop_stream, outputs::start_recording, outputs::stop_recording, ws::upgrade,
         inputs::list, inputs::add, inputs::remove),
-    components(schemas(ApiErrorBody, Health, Ready, ModuleBody, ModuleList, UploadedModule,
+    components(schemas(ApiErrorBody, Health, Ready, ModuleBody, ModuleList,
         ShowBody, SceneBody, LayerBody, NewScene, NewLayer, LayerPatchBody, EventBody, SwapBody, SwapResult, PreviewBody, TakeBody, TransitionBody,
         NewOutput, OutputBody, OutputsBody, NewRecording, NewInput, InputBody, InputSize)),
     modifiers(&BearerScheme),

@@ -86,9 +86,12 @@ impl<S> Filter<S> for TraceFilter {
     }
 }
 
+/// The Chrome layer behind its window filter.
+pub type TraceLayer<S> = tracing_subscriber::filter::Filtered<tracing_chrome::ChromeLayer<S>, TraceFilter, S>;
+
 /// Checks the destination and opens the file; returns the Chrome layer (behind its
-/// window filter) and the recording, whose window starts now.
-pub fn start<S>(args: &TraceArgs) -> Result<Option<(tracing_subscriber::filter::Filtered<tracing_chrome::ChromeLayer<S>, TraceFilter, S>, TraceRecording)>, TraceError>
+/// window filter) and the recording, whose window starts now. `None` without `--trace-out`.
+pub fn start<S>(args: &TraceArgs) -> Result<Option<(TraceLayer<S>, TraceRecording)>, TraceError>
 where
     S: tracing::Subscriber + for<'span> LookupSpan<'span> + Send + Sync,
 {

@@ -289,9 +289,9 @@ async function main() {
     await viewport(390, 844, true);
     await evaluate(`window.scrollTo(0, 0); true`);
     await shot("dashboard-390x844.png", 390, 844, true);
-    const before_dismiss = await evaluate(`document.querySelectorAll("#notices .notice").length`);
+    const before_dismiss = await evaluate(`document.querySelectorAll("#notices .notice.fault").length`);
     await evaluate(`document.querySelectorAll("#notices .notice .dismiss").forEach((b) => b.click()); true`);
-    result.fault = { text: fault, quarantined, notices: before_dismiss, after_dismiss: await evaluate(`document.querySelectorAll("#notices .notice").length`) };
+    result.fault = { text: fault, quarantined, notices: before_dismiss, after_dismiss: await evaluate(`document.querySelectorAll("#notices .notice.fault").length`) };
 
     await evaluate(`document.querySelector('[data-layer="lt"]').scrollIntoView(); true`);
     await shot("dashboard-390x844-layers.png", 390, 844, true);

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, clippy::expect_used)]
 
+pub mod serve_process;
 pub mod show;
 
 use std::path::PathBuf;
