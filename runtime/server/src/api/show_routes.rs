@@ -2,7 +2,8 @@
 //! layers (`/layers`, `/layers/{id}`), props (`PATCH /layers/{id}/props`), events,
 //! hot-swap and quarantine release of a layer, the preview scene and takes, and the
 //! programme picture (`GET /preview.jpg`). Each handler parses its request and calls
-//! the shared operation in [`super::show_ops`].
+//! the shared operation in [`super::show_ops`]; a change runs to its end even if the
+//! client hangs up.
 //!
 //! Must not: change the show or the store except through `show_ops`.
 
@@ -22,6 +23,12 @@ use super::wire::{EventBody, LayerBody, LayerPatchBody, NewLayer, NewScene, Prev
 
 type Body<T> = Result<Json<T>, JsonRejection>;
 type Id = Result<Path<String>, PathRejection>;
+
+/// Runs a change on a task of its own, so it is applied *and* saved even when the
+/// client hangs up half way (axum drops a handler whose client went away).
+pub(super) async fn finish<T: Send + 'static>(change: impl Future<Output = Result<T, ApiError>> + Send + 'static) -> Result<T, ApiError> {
+    tokio::spawn(change).await?
+}
 
 fn parse<T>(state: &ApiState, body: Body<T>) -> Result<T, ApiError> {
     body.map(|Json(b)| b).map_err(|rejection| ApiError::from_json_rejection(rejection, state.limits.max_body_bytes))
@@ -48,7 +55,7 @@ pub async fn list_scenes(State(state): State<ApiState>) -> Result<Json<Vec<Scene
         (status = 422, description = "Not a valid scene name (`invalid_show`)", body = ApiErrorBody)))]
 pub async fn add_scene(State(state): State<ApiState>, body: Body<NewScene>) -> Result<(StatusCode, Json<SceneBody>), ApiError> {
     let body = parse(&state, body)?;
-    Ok((StatusCode::CREATED, Json(ops::add_scene(&state, body).await?)))
+    Ok((StatusCode::CREATED, Json(finish(async move { ops::add_scene(&state, body).await }).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/scenes/{name}", tag = "show", security(("bearer" = [])), params(("name" = String, Path)),
@@ -64,7 +71,7 @@ pub async fn get_scene(State(state): State<ApiState>, name: Id) -> Result<Json<S
         (status = 409, description = "The scene is on air (`conflict`)", body = ApiErrorBody)))]
 pub async fn remove_scene(State(state): State<ApiState>, name: Id) -> Result<StatusCode, ApiError> {
     let Path(name) = name?;
-    ops::remove_scene(&state, &name).await?;
+    finish(async move { ops::remove_scene(&state, &name).await }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -83,7 +90,7 @@ pub async fn list_layers(State(state): State<ApiState>) -> Result<Json<Vec<Layer
         (status = 422, description = "A bad prop (`invalid_prop`, naming it), a module that is not a scene (`wrong_module_kind`), bad placement (`invalid_show`)", body = ApiErrorBody)))]
 pub async fn add_layer(State(state): State<ApiState>, body: Body<NewLayer>) -> Result<(StatusCode, Json<LayerBody>), ApiError> {
     let body = parse(&state, body)?;
-    Ok((StatusCode::CREATED, Json(ops::add_layer(&state, body).await?)))
+    Ok((StatusCode::CREATED, Json(finish(async move { ops::add_layer(&state, body).await }).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/layers/{id}", tag = "layers", security(("bearer" = [])), params(("id" = String, Path)),
@@ -100,14 +107,14 @@ pub async fn get_layer(State(state): State<ApiState>, id: Id) -> Result<Json<Lay
 pub async fn update_layer(State(state): State<ApiState>, id: Id, body: Body<LayerPatchBody>) -> Result<Json<LayerBody>, ApiError> {
     let Path(id) = id?;
     let body = parse(&state, body)?;
-    Ok(Json(ops::update_layer(&state, &id, body).await?))
+    Ok(Json(finish(async move { ops::update_layer(&state, &id, body).await }).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/layers/{id}", tag = "layers", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
 pub async fn remove_layer(State(state): State<ApiState>, id: Id) -> Result<StatusCode, ApiError> {
     let Path(id) = id?;
-    ops::remove_layer(&state, &id).await?;
+    finish(async move { ops::remove_layer(&state, &id).await }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -118,7 +125,7 @@ pub async fn remove_layer(State(state): State<ApiState>, id: Id) -> Result<Statu
 pub async fn set_props(State(state): State<ApiState>, id: Id, body: Body<BTreeMap<String, Value>>) -> Result<Json<LayerBody>, ApiError> {
     let Path(id) = id?;
     let body = parse(&state, body)?;
-    Ok(Json(ops::set_props(&state, &id, body).await?))
+    Ok(Json(finish(async move { ops::set_props(&state, &id, body).await }).await?))
 }
 
 /// Sends an event (`play`, `stop`, `next`, `update` or the module's own) to a layer.
@@ -140,7 +147,7 @@ pub async fn event(State(state): State<ApiState>, id: Id, body: Body<EventBody>)
 pub async fn swap(State(state): State<ApiState>, id: Id, body: Body<SwapBody>) -> Result<Json<SwapResult>, ApiError> {
     let Path(id) = id?;
     let body = parse(&state, body)?;
-    Ok(Json(ops::swap(&state, &id, body).await?))
+    Ok(Json(finish(async move { ops::swap(&state, &id, body).await }).await?))
 }
 
 /// Lifts a layer's quarantine; its module is tried again at the next frame.
@@ -157,7 +164,7 @@ pub async fn release(State(state): State<ApiState>, id: Id) -> Result<StatusCode
     responses((status = 200, body = ShowBody), (status = 400, body = ApiErrorBody), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
 pub async fn set_preview(State(state): State<ApiState>, body: Body<PreviewBody>) -> Result<Json<ShowBody>, ApiError> {
     let body = parse(&state, body)?;
-    Ok(Json(ops::set_preview(&state, body).await?))
+    Ok(Json(finish(async move { ops::set_preview(&state, body).await }).await?))
 }
 
 /// Puts a scene (the preview scene by default) on air, as a cut or with a transition.
@@ -166,7 +173,7 @@ pub async fn set_preview(State(state): State<ApiState>, body: Body<PreviewBody>)
         (status = 422, description = "The module is not a transition (`wrong_module_kind`)", body = ApiErrorBody)))]
 pub async fn take(State(state): State<ApiState>, body: Body<TakeBody>) -> Result<Json<ShowBody>, ApiError> {
     let body = parse(&state, body)?;
-    Ok(Json(ops::take(&state, body).await?))
+    Ok(Json(finish(async move { ops::take(&state, body).await }).await?))
 }
 
 /// The programme picture: a JPEG of at most 640x360, renewed 5 times a second.

@@ -255,7 +255,12 @@ async fn run_command(state: &ApiState, text: &str) -> Reply {
     };
     let id = value.get("id").cloned().unwrap_or(Value::Null);
     match serde_json::from_value::<Command>(value) {
-        Ok(Command { id, op, args }) => reply(id, dispatch(state, &op, args).await),
+        Ok(Command { id, op, args }) => {
+            // On a task of its own: a change the show applied is saved even if this
+            // connection closes (and its command tasks are dropped) half way.
+            let state = state.clone();
+            reply(id, super::show_routes::finish(async move { dispatch(&state, &op, args).await }).await)
+        }
         Err(e) => reply(id, Err(ApiError::BadRequest(format!("not a command ({e}): send {{\"id\", \"op\", \"args\"}}")))),
     }
 }
