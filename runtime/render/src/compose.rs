@@ -204,6 +204,7 @@ impl Compositor {
     /// it while the caller ticks the next one. At most [`MAX_IN_FLIGHT`] frames may be
     /// waiting; [`Compositor::receive`] returns them in order.
     pub fn submit(&mut self, plan: &FramePlan, width: u32, height: u32) -> Result<(), RenderError> {
+        let _submit = tracing::trace_span!("compose_submit", frame = plan.frame.index).entered();
         let max = self.renderer.gpu().max_texture_side;
         if width == 0 || height == 0 || width > max || height > max {
             return Err(RenderError::BadSize { width, height, max });
@@ -276,11 +277,12 @@ impl Compositor {
     /// Waits for the oldest submitted frame and returns it; `None` when none is waiting.
     pub fn receive(&mut self) -> Result<Option<Frame>, RenderError> {
         let Some(pending) = self.in_flight.queue.pop_front() else { return Ok(None) };
+        let _receive = tracing::trace_span!("compose_receive").entered();
         let frame = match pending {
             in_flight::Pending::Same => self.last_frame.clone().ok_or_else(|| RenderError::Readback("no earlier frame to repeat".into()))?,
             in_flight::Pending::Drawn(drawn) => {
                 let previous = self.last_frame.as_ref().map(|f| &f.pixels[..]);
-                let read = self.in_flight.read(&self.renderer.gpu().device, &drawn, previous);
+                let read = tracing::trace_span!("compose_readback").in_scope(|| self.in_flight.read(&self.renderer.gpu().device, &drawn, previous));
                 let (width, height, pixels) = match read {
                     Ok(read) => read,
                     Err(e) => {

@@ -347,7 +347,8 @@ async function refreshModules() {
   state.modules = new Map(modules.map((m) => [m.hash, m]));
   const scenes = state.show ? state.show.scenes.map((s) => s.name) : ["main"];
   const layers = state.show ? state.show.scenes.flatMap((s) => s.layers.map((l) => l.id)) : [];
-  fillSelect($("take-transition"), [["", "cut"], ...modules.map((m) => [m.hash, `${m.name}@${m.version}`])]);
+  const transitions = modules.filter((m) => m.world === "transition");
+  fillSelect($("take-transition"), [["", "cut"], ...transitions.map((m) => [m.hash, `${m.name}@${m.version}`])]);
   $("modules").replaceChildren(...modules.map((m) => moduleItem(m, scenes, layers)));
 }
 

@@ -279,6 +279,7 @@ impl Engine {
     /// incoming scene's during a transition) in parallel on their workers, mixes
     /// the transition, and returns the scenes bottom to top with the overlay.
     pub fn frame(&mut self, index: u64) -> Result<FramePlan, EngineError> {
+        let _frame = tracing::trace_span!("frame", index).entered();
         let info = self.spec.frame(index);
         let progress = self.transition_progress(index);
         let mut outgoing = self.layout(&self.program);
@@ -287,7 +288,7 @@ impl Engine {
             _ => None,
         };
         let ids: Vec<&str> = outgoing.iter().chain(incoming.iter().flatten()).map(|l| l.id.as_str()).collect();
-        let ticks = self.pool.tick(&info, self.priority, &ids)?;
+        let ticks = tracing::trace_span!("pool_tick", layers = ids.len()).in_scope(|| self.pool.tick(&info, self.priority, &ids))?;
         for (plan, tick) in outgoing.iter_mut().chain(incoming.iter_mut().flatten()).zip(&ticks) {
             plan.ops = tick.ops.clone();
             plan.version = tick.version;
@@ -300,7 +301,8 @@ impl Engine {
             return Ok(plan);
         };
         let mut incoming = ScenePlan { name: t.to.clone(), view: SceneView::IDENTITY, layers: incoming };
-        match t.instance.mix(progress, &info) {
+        let mixed = tracing::trace_span!("transition_mix", progress).in_scope(|| t.instance.mix(progress, &info));
+        match mixed {
             Ok(mix) => {
                 plan.scenes[0].view = mix.outgoing;
                 incoming.view = mix.incoming;

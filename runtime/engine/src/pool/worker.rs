@@ -201,6 +201,7 @@ impl Worker {
         let mut results = Vec::with_capacity(task.layers.len());
         for (position, id) in task.layers {
             let Some(slot) = self.layers.get_mut(&id) else { continue };
+            let _layer_tick = tracing::trace_span!("layer_tick", layer = %id, module = %slot.runner.module().info.name, worker = self.index).entered();
             let tick = match catch_unwind(AssertUnwindSafe(|| slot.runner.tick(&task.frame))) {
                 Ok(outcome) => {
                     let same = Arc::ptr_eq(&outcome.ops, &slot.last_ops) || *outcome.ops == *slot.last_ops;

@@ -40,6 +40,10 @@ pub struct ModuleBody {
     /// The prop specs from `describe()` (what a props form is built from).
     #[schema(value_type = Vec<Object>)]
     pub props: Vec<PropSpec>,
+    /// What the module is: `scene` (runs on a layer), `transition` (runs a take) or
+    /// `unknown` (it no longer loads).
+    #[schema(example = "scene")]
+    pub world: &'static str,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -49,7 +53,7 @@ pub struct ModuleList {
 
 impl From<ModuleRecord> for ModuleBody {
     fn from(r: ModuleRecord) -> Self {
-        ModuleBody { hash: r.hash, size: r.size, name: r.name, version: r.version, uploaded_at_ms: r.uploaded_at_ms, props: Vec::new() }
+        ModuleBody { hash: r.hash, size: r.size, name: r.name, version: r.version, uploaded_at_ms: r.uploaded_at_ms, props: Vec::new(), world: "unknown" }
     }
 }
 
@@ -58,14 +62,13 @@ fn described(store: &Store, host: &std::sync::Arc<showrunner_wasm::Host>, record
     let Some(bytes) = store.module_bytes(&record.hash).map_err(internal)? else {
         return Ok(ModuleBody::from(record));
     };
-    let props = match host.load(&bytes) {
-        Ok(module) => module.info.props.clone(),
+    match host.load(&bytes) {
+        Ok(module) => Ok(ModuleBody { props: module.info.props.clone(), world: module.world.name(), ..ModuleBody::from(record) }),
         Err(e) => {
             tracing::warn!(module = %record.hash, "a stored module no longer loads: {e}");
-            Vec::new()
+            Ok(ModuleBody::from(record))
         }
-    };
-    Ok(ModuleBody { props, ..ModuleBody::from(record) })
+    }
 }
 
 /// Uploads a module. The same bytes again answer 200 with the stored record.
@@ -91,11 +94,11 @@ pub async fn upload(State(state): State<ApiState>, request: Request) -> Result<(
         _ => Bytes::from_request(request, &state).await.map_err(|rejection| ApiError::from_body_rejection(rejection, limit))?,
     };
     let (store, host) = (state.store.clone(), state.host.clone());
-    let (status, record, props) = tokio::task::spawn_blocking(move || {
+    let (status, record, module) = tokio::task::spawn_blocking(move || {
         let module = host.load(&bytes).map_err(|e| ApiError::InvalidModule { reason: e.to_string() })?;
         let hash = Store::module_hash(&bytes);
         if let Some(existing) = store.module(&hash).map_err(internal)? {
-            return Ok((StatusCode::OK, existing, module.info.props.clone()));
+            return Ok((StatusCode::OK, existing, module));
         }
         let record = ModuleRecord {
             hash,
@@ -105,10 +108,10 @@ pub async fn upload(State(state): State<ApiState>, request: Request) -> Result<(
             uploaded_at_ms: now_ms(),
         };
         store.put_module(&record, &bytes).map_err(internal)?;
-        Ok::<_, ApiError>((StatusCode::CREATED, record, module.info.props.clone()))
+        Ok::<_, ApiError>((StatusCode::CREATED, record, module))
     })
     .await??;
-    let body = ModuleBody { props, ..ModuleBody::from(record) };
+    let body = ModuleBody { props: module.info.props.clone(), world: module.world.name(), ..ModuleBody::from(record) };
     Ok((status, Json(body)))
 }
 
