@@ -155,19 +155,22 @@ pub async fn add(State(state): State<ApiState>, request: Result<Json<NewInput>, 
     let doc = input_doc(request)?;
     let name = doc.name().to_owned();
     let value = serde_json::to_value(&doc).map_err(internal)?;
-    let _edit = state.edits.lock().await;
-    let inputs = state.inputs.clone();
-    tokio::task::spawn_blocking(move || inputs.add(doc)).await??;
-    let store = state.store.clone();
-    let op = DocOp::Put(DocKind::Input, name.clone(), value);
-    if let Err(e) = tokio::task::spawn_blocking(move || store.batch(&[op])).await? {
+    super::show_routes::finish(async move {
+        let _edit = state.edits.lock().await;
         let inputs = state.inputs.clone();
-        let undo = name.clone();
-        let _ = tokio::task::spawn_blocking(move || inputs.remove(&undo)).await;
-        return Err(internal(format!("input {name:?} could not be saved, so it was stopped again: {e}")));
-    }
-    let body = input_bodies(&state).await?.into_iter().find(|b| b.name == name).ok_or_else(|| internal(format!("input {name:?} vanished right after it was added")))?;
-    Ok((StatusCode::CREATED, Json(body)))
+        tokio::task::spawn_blocking(move || inputs.add(doc)).await??;
+        let store = state.store.clone();
+        let op = DocOp::Put(DocKind::Input, name.clone(), value);
+        if let Err(e) = tokio::task::spawn_blocking(move || store.batch(&[op])).await? {
+            let inputs = state.inputs.clone();
+            let undo = name.clone();
+            let _ = tokio::task::spawn_blocking(move || inputs.remove(&undo)).await;
+            return Err(internal(format!("input {name:?} could not be saved, so it was stopped again: {e}")));
+        }
+        let body = input_bodies(&state).await?.into_iter().find(|b| b.name == name).ok_or_else(|| internal(format!("input {name:?} vanished right after it was added")))?;
+        Ok((StatusCode::CREATED, Json(body)))
+    })
+    .await
 }
 
 /// Stops an input and forgets it: its decoder stops or its key is refused from now on
@@ -176,14 +179,17 @@ pub async fn add(State(state): State<ApiState>, request: Result<Json<NewInput>, 
     responses((status = 204), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
 pub async fn remove(State(state): State<ApiState>, name: Result<Path<String>, PathRejection>) -> Result<StatusCode, ApiError> {
     let Path(name) = name?;
-    let _edit = state.edits.lock().await;
-    if !state.inputs.contains(&name) {
-        return Err(InputError::Unknown(name.chars().take(80).collect()).into());
-    }
-    let store = state.store.clone();
-    let op = DocOp::Delete(DocKind::Input, name.clone());
-    tokio::task::spawn_blocking(move || store.batch(&[op])).await?.map_err(internal)?;
-    let inputs = state.inputs.clone();
-    tokio::task::spawn_blocking(move || inputs.remove(&name)).await??;
-    Ok(StatusCode::NO_CONTENT)
+    super::show_routes::finish(async move {
+        let _edit = state.edits.lock().await;
+        if !state.inputs.contains(&name) {
+            return Err(InputError::Unknown(name.chars().take(80).collect()).into());
+        }
+        let store = state.store.clone();
+        let op = DocOp::Delete(DocKind::Input, name.clone());
+        tokio::task::spawn_blocking(move || store.batch(&[op])).await?.map_err(internal)?;
+        let inputs = state.inputs.clone();
+        tokio::task::spawn_blocking(move || inputs.remove(&name)).await??;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
 }

@@ -153,19 +153,22 @@ pub async fn add(State(state): State<ApiState>, request: Body<NewOutput>) -> Res
     if !(lower.starts_with("rtmp://") || lower.starts_with("rtmps://")) || request.url.len() > 2048 {
         return Err(invalid(format!("{} is not an rtmp:// or rtmps:// URL", mask_stream_key(&request.url))));
     }
-    let _edit = state.edits.lock().await;
-    let (docs, show) = stored(&state).await?;
-    if docs.iter().any(|d| d.id == request.id) {
-        return Err(ApiError::Conflict(format!("an output named {:?} exists already", request.id)));
-    }
-    if show.streaming
-        && let Some(outputs) = running(&state).await?
-    {
-        outputs.add_rtmp(&request.id, &request.url).map_err(|e| invalid(e.to_string()))?;
-    }
-    let doc = OutputDoc { id: request.id.clone(), url: request.url };
-    persist(&state, vec![DocOp::Put(DocKind::Output, doc.id.clone(), serde_json::to_value(&doc).map_err(internal)?)]).await?;
-    Ok((StatusCode::CREATED, Json(outputs_body(&state).await?)))
+    super::show_routes::finish(async move {
+        let _edit = state.edits.lock().await;
+        let (docs, show) = stored(&state).await?;
+        if docs.iter().any(|d| d.id == request.id) {
+            return Err(ApiError::Conflict(format!("an output named {:?} exists already", request.id)));
+        }
+        if show.streaming
+            && let Some(outputs) = running(&state).await?
+        {
+            outputs.add_rtmp(&request.id, &request.url).map_err(|e| invalid(e.to_string()))?;
+        }
+        let doc = OutputDoc { id: request.id.clone(), url: request.url };
+        persist(&state, vec![DocOp::Put(DocKind::Output, doc.id.clone(), serde_json::to_value(&doc).map_err(internal)?)]).await?;
+        Ok((StatusCode::CREATED, Json(outputs_body(&state).await?)))
+    })
+    .await
 }
 
 /// Removes a destination (the server is told the stream ended).
@@ -173,16 +176,19 @@ pub async fn add(State(state): State<ApiState>, request: Body<NewOutput>) -> Res
     responses((status = 204), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
 pub async fn remove(State(state): State<ApiState>, id: Result<Path<String>, PathRejection>) -> Result<StatusCode, ApiError> {
     let Path(id) = id?;
-    let _edit = state.edits.lock().await;
-    let (docs, _) = stored(&state).await?;
-    if !docs.iter().any(|d| d.id == id) {
-        return Err(ApiError::NotFound { what: format!("output {:?}", id.chars().take(80).collect::<String>()) });
-    }
-    if let Some(outputs) = running(&state).await? {
-        let _ = outputs.remove(&id);
-    }
-    persist(&state, vec![DocOp::Delete(DocKind::Output, id)]).await?;
-    Ok(StatusCode::NO_CONTENT)
+    super::show_routes::finish(async move {
+        let _edit = state.edits.lock().await;
+        let (docs, _) = stored(&state).await?;
+        if !docs.iter().any(|d| d.id == id) {
+            return Err(ApiError::NotFound { what: format!("output {:?}", id.chars().take(80).collect::<String>()) });
+        }
+        if let Some(outputs) = running(&state).await? {
+            let _ = outputs.remove(&id);
+        }
+        persist(&state, vec![DocOp::Delete(DocKind::Output, id)]).await?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
 }
 
 async fn set_streaming(state: &ApiState, on: bool) -> Result<(), ApiError> {
@@ -210,18 +216,24 @@ async fn set_streaming(state: &ApiState, on: bool) -> Result<(), ApiError> {
 #[utoipa::path(post, path = "/api/v1/stream/start", tag = "outputs", security(("bearer" = [])),
     responses((status = 200, body = OutputsBody), (status = 401, body = ApiErrorBody), (status = 500, body = ApiErrorBody)))]
 pub async fn start_stream(State(state): State<ApiState>) -> Result<Json<OutputsBody>, ApiError> {
-    let _edit = state.edits.lock().await;
-    set_streaming(&state, true).await?;
-    Ok(Json(outputs_body(&state).await?))
+    super::show_routes::finish(async move {
+        let _edit = state.edits.lock().await;
+        set_streaming(&state, true).await?;
+        Ok(Json(outputs_body(&state).await?))
+    })
+    .await
 }
 
 /// Turns the stream off: every destination is told the stream ended.
 #[utoipa::path(post, path = "/api/v1/stream/stop", tag = "outputs", security(("bearer" = [])),
     responses((status = 200, body = OutputsBody), (status = 401, body = ApiErrorBody)))]
 pub async fn stop_stream(State(state): State<ApiState>) -> Result<Json<OutputsBody>, ApiError> {
-    let _edit = state.edits.lock().await;
-    set_streaming(&state, false).await?;
-    Ok(Json(outputs_body(&state).await?))
+    super::show_routes::finish(async move {
+        let _edit = state.edits.lock().await;
+        set_streaming(&state, false).await?;
+        Ok(Json(outputs_body(&state).await?))
+    })
+    .await
 }
 
 /// Starts recording the programme to DATA_DIR/recordings/FILE (Matroska).
@@ -238,31 +250,37 @@ pub async fn start_recording(State(state): State<ApiState>, request: Body<NewRec
     }
     let folder = state.store.path().parent().map(|p| p.join("recordings")).ok_or_else(|| internal("the data dir has no parent"))?;
     let path = folder.join(&name);
-    let _edit = state.edits.lock().await;
-    if path.exists() {
-        return Err(ApiError::Conflict(format!("recordings/{name} exists already; choose another name")));
-    }
-    std::fs::create_dir_all(&folder).map_err(|e| internal(format!("cannot create {}: {e}", folder.display())))?;
-    let outputs = state.show.ask(Request::StartEncoder).await?;
-    if outputs.status(RECORDING_ID).is_some() {
-        return Err(ApiError::Conflict("a recording runs already; stop it first".into()));
-    }
-    outputs.start_recording(RECORDING_ID, &path).map_err(internal)?;
-    Ok((StatusCode::CREATED, Json(outputs_body(&state).await?)))
+    super::show_routes::finish(async move {
+        let _edit = state.edits.lock().await;
+        if path.exists() {
+            return Err(ApiError::Conflict(format!("recordings/{name} exists already; choose another name")));
+        }
+        std::fs::create_dir_all(&folder).map_err(|e| internal(format!("cannot create {}: {e}", folder.display())))?;
+        let outputs = state.show.ask(Request::StartEncoder).await?;
+        if outputs.status(RECORDING_ID).is_some() {
+            return Err(ApiError::Conflict("a recording runs already; stop it first".into()));
+        }
+        outputs.start_recording(RECORDING_ID, &path).map_err(internal)?;
+        Ok((StatusCode::CREATED, Json(outputs_body(&state).await?)))
+    })
+    .await
 }
 
 /// Stops the recording (the file is closed and complete).
 #[utoipa::path(delete, path = "/api/v1/recording", tag = "outputs", security(("bearer" = [])),
     responses((status = 200, body = OutputsBody), (status = 401, body = ApiErrorBody), (status = 404, description = "No recording runs", body = ApiErrorBody)))]
 pub async fn stop_recording(State(state): State<ApiState>) -> Result<Json<OutputsBody>, ApiError> {
-    let _edit = state.edits.lock().await;
-    let outputs = running(&state).await?.filter(|o| o.status(RECORDING_ID).is_some()).ok_or_else(|| ApiError::NotFound { what: "running recording".into() })?;
-    let _ = outputs.remove(RECORDING_ID);
-    let (_, show) = stored(&state).await?;
-    if !show.streaming {
-        state.show.ask(Request::StopEncoder).await?;
-    }
-    Ok(Json(outputs_body(&state).await?))
+    super::show_routes::finish(async move {
+        let _edit = state.edits.lock().await;
+        let outputs = running(&state).await?.filter(|o| o.status(RECORDING_ID).is_some()).ok_or_else(|| ApiError::NotFound { what: "running recording".into() })?;
+        let _ = outputs.remove(RECORDING_ID);
+        let (_, show) = stored(&state).await?;
+        if !show.streaming {
+            state.show.ask(Request::StopEncoder).await?;
+        }
+        Ok(Json(outputs_body(&state).await?))
+    })
+    .await
 }
 
 /// Puts the stream back on after a restart if it was on; returns whether it did.
