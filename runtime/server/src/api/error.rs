@@ -146,6 +146,16 @@ impl ApiError {
     }
 }
 
+/// An [`ApiError::Internal`] from any failure the client cannot act on.
+pub(super) fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(e.to_string())
+}
+
+/// A JSON body, or the error for why it was not accepted (see [`ApiError::from_json_rejection`]).
+pub(super) fn json_body<T>(body: Result<axum::Json<T>, JsonRejection>, limit_bytes: u64) -> Result<T, ApiError> {
+    body.map(|axum::Json(b)| b).map_err(|rejection| ApiError::from_json_rejection(rejection, limit_bytes))
+}
+
 /// A blocking task that did not finish (it panicked or was cancelled).
 impl From<tokio::task::JoinError> for ApiError {
     fn from(e: tokio::task::JoinError) -> Self {

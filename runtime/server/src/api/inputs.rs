@@ -15,7 +15,7 @@ use showrunner_media::{InputSource, InputState, InputStatus};
 use utoipa::ToSchema;
 
 use super::ApiState;
-use super::error::{ApiError, ApiErrorBody};
+use super::error::{ApiError, ApiErrorBody, internal, json_body};
 use crate::show::inputs::{InputDoc, InputError, without_credentials};
 use crate::store::{DocKind, DocOp};
 
@@ -111,9 +111,6 @@ impl From<InputError> for ApiError {
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(e.to_string())
-}
 
 /// The input to start for `request`, or 422 `invalid_input` saying what is missing.
 fn input_doc(request: NewInput) -> Result<InputDoc, ApiError> {
@@ -151,7 +148,7 @@ pub async fn list(State(state): State<ApiState>) -> Result<Json<Vec<InputBody>>,
         (status = 422, description = "A bad name, URI or key, or a media file that does not exist (`invalid_input`)", body = ApiErrorBody),
         (status = 503, description = "The ingest server cannot listen on `ingest_listen`, or the decoder cannot start (`unavailable`)", body = ApiErrorBody)))]
 pub async fn add(State(state): State<ApiState>, request: Result<Json<NewInput>, JsonRejection>) -> Result<(StatusCode, Json<InputBody>), ApiError> {
-    let Json(request) = request.map_err(|rejection| ApiError::from_json_rejection(rejection, state.limits.max_body_bytes))?;
+    let request = json_body(request, state.limits.max_body_bytes)?;
     let doc = input_doc(request)?;
     let name = doc.name().to_owned();
     let value = serde_json::to_value(&doc).map_err(internal)?;

@@ -18,7 +18,7 @@ use showrunner_core::PropSpec;
 use utoipa::ToSchema;
 
 use super::ApiState;
-use super::error::{ApiError, ApiErrorBody};
+use super::error::{ApiError, ApiErrorBody, internal};
 use crate::store::{ModuleRecord, Store};
 
 /// The content types an upload may have: the raw module, or a form whose first file
@@ -205,9 +205,6 @@ fn not_found(hash: &str) -> ApiError {
     ApiError::NotFound { what: format!("module {shown:?}") }
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(e.to_string())
-}
 
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)

@@ -16,7 +16,8 @@ use showrunner_media::{LiveOutputs, OutputStatus, mask_stream_key};
 use utoipa::ToSchema;
 
 use super::ApiState;
-use super::error::{ApiError, ApiErrorBody};
+use super::error::{ApiError, ApiErrorBody, internal, json_body};
+use super::show_ops::persist;
 use crate::show::Request;
 use crate::show::docs::{SHOW_DOC_ID, ShowDoc};
 use crate::store::{DocKind, DocOp};
@@ -75,12 +76,9 @@ pub struct NewRecording {
 type Body<T> = Result<Json<T>, JsonRejection>;
 
 fn parse<T>(state: &ApiState, body: Body<T>) -> Result<T, ApiError> {
-    body.map(|Json(b)| b).map_err(|rejection| ApiError::from_json_rejection(rejection, state.limits.max_body_bytes))
+    json_body(body, state.limits.max_body_bytes)
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(e.to_string())
-}
 
 fn body(status: &OutputStatus) -> OutputBody {
     use showrunner_media::OutputState;
@@ -102,10 +100,6 @@ async fn stored(state: &ApiState) -> Result<(Vec<OutputDoc>, ShowDoc), ApiError>
     .await?
 }
 
-async fn persist(state: &ApiState, ops: Vec<DocOp>) -> Result<(), ApiError> {
-    let store = state.store.clone();
-    tokio::task::spawn_blocking(move || store.batch(&ops)).await?.map_err(internal)
-}
 
 /// The running encoder's outputs, if it runs.
 async fn running(state: &ApiState) -> Result<Option<LiveOutputs>, ApiError> {

@@ -16,7 +16,7 @@ use showrunner_engine::{LayerPatch, TransitionChoice};
 use showrunner_wasm::LoadedModule;
 
 use super::ApiState;
-use super::error::ApiError;
+use super::error::{ApiError, internal};
 use super::wire::{EventBody, LayerBody, LayerPatchBody, NewLayer, NewScene, PreviewBody, SceneBody, ShowBody, SwapBody, SwapResult, TakeBody, props_from_json};
 use crate::show::docs::{LayerDoc, SHOW_DOC_ID, SceneDoc, ShowDoc, next_seq};
 use crate::show::{Request, ShowSnapshot};
@@ -25,16 +25,13 @@ use crate::store::{DocKind, DocOp};
 /// Longest transition a take accepts.
 pub const MAX_TRANSITION: Duration = Duration::from_secs(60);
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(e.to_string())
-}
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(value).map_err(internal)
 }
 
 /// Writes `ops` in one durable transaction.
-async fn persist(state: &ApiState, ops: Vec<DocOp>) -> Result<(), ApiError> {
+pub(super) async fn persist(state: &ApiState, ops: Vec<DocOp>) -> Result<(), ApiError> {
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || store.batch(&ops)).await?.map_err(|e| ApiError::Internal(format!("the change is live but could not be saved: {e}")))
 }

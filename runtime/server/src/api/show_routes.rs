@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::ApiState;
-use super::error::{ApiError, ApiErrorBody};
+use super::error::{ApiError, ApiErrorBody, json_body};
 use super::show_ops as ops;
 use super::wire::{EventBody, LayerBody, LayerPatchBody, NewLayer, NewScene, PreviewBody, SceneBody, ShowBody, SwapBody, SwapResult, TakeBody};
 
@@ -31,7 +31,7 @@ pub(super) async fn finish<T: Send + 'static>(change: impl Future<Output = Resul
 }
 
 fn parse<T>(state: &ApiState, body: Body<T>) -> Result<T, ApiError> {
-    body.map(|Json(b)| b).map_err(|rejection| ApiError::from_json_rejection(rejection, state.limits.max_body_bytes))
+    json_body(body, state.limits.max_body_bytes)
 }
 
 /// The whole show: format, program, preview, scenes and their layers.
