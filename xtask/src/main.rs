@@ -44,6 +44,8 @@ const APT_PACKAGES: &[(&str, Option<&str>)] = &[
     // The live-output tests start a throwaway nginx-rtmp on a loopback port to publish to.
     ("nginx-light", Some("nginx")),
     ("libnginx-mod-rtmp", None),
+    // showrunner-cluster's tests start a throwaway redis-server on a loopback port.
+    ("redis-server", Some("redis-server")),
     // The dashboard test drives headless Chromium over the DevTools protocol.
     ("chromium", Some("chromium")),
 ];
