@@ -44,7 +44,7 @@ pub mod show_file;
 
 pub use clock::{ClockError, ClockStats, FrameClock, LatePolicy, Tick};
 pub use cue::{Cue, CueAction, Timeline};
-pub use engine::{Engine, EngineOptions, LayerPatch, TransitionChoice};
+pub use engine::{Engine, EngineOptions, LayerPatch, PreviewFrame, TransitionChoice};
 pub use error::EngineError;
 pub use events::EngineEvent;
 pub use load::{LoadedShow, ShowLoadError};

@@ -74,3 +74,32 @@ fn a_layer_re_added_with_its_checkpoint_draws_what_it_drew_before() {
     let restored = engine.frame(40).unwrap().scenes[0].layers[0].ops.clone();
     assert_eq!(restored, before, "with its checkpoint it draws the same 3-1");
 }
+
+#[test]
+fn the_preview_monitor_plays_the_preview_scene_without_touching_program() {
+    use showrunner_engine::PreviewFrame;
+    let host = host();
+    let mut engine = engine(&host, show(vec![("main", vec![layer("score", "scene-scoreboard", 0)])]), 1);
+    assert_eq!(engine.preview_frame(0).unwrap(), PreviewFrame::Empty, "no preview scene: nothing to show");
+    engine.set_preview(Some("main")).unwrap();
+    assert_eq!(engine.preview_frame(0).unwrap(), PreviewFrame::SameAsProgram);
+
+    engine.add_scene("next").unwrap();
+    engine.add_layer("next", LayerSpec::new("card", &guest("scene-lower-third")), load(&host, "scene-lower-third")).unwrap();
+    engine.event("card", Event::named("play")).unwrap();
+    engine.set_preview(Some("next")).unwrap();
+    let mut drawn = 0;
+    for n in 0..30 {
+        let program = engine.frame(n).unwrap();
+        let ids: Vec<&str> = program.scenes.iter().flat_map(|s| &s.layers).map(|l| l.id.as_str()).collect();
+        assert_eq!(ids, ["score"], "program never holds the preview scene's layers");
+        let PreviewFrame::Scene(preview) = engine.preview_frame(n).unwrap() else { panic!("the preview scene is not program") };
+        assert_eq!(preview.scenes.len(), 1);
+        assert_eq!(preview.scenes[0].name, "next");
+        assert_eq!(preview.scenes[0].layers[0].id, "card");
+        drawn = preview.scenes[0].layers[0].ops.len();
+    }
+    assert!(drawn > 0, "the lower third plays on the preview monitor");
+    engine.take("next", None).unwrap();
+    assert_eq!(engine.preview_frame(31).unwrap(), PreviewFrame::SameAsProgram, "once taken, preview is program");
+}

@@ -1,10 +1,13 @@
 //! The web dashboard through the real `showrunner serve` and headless Chromium: the
 //! assets are served without the token and hold no data; driven by tests/browser/drive.mjs,
 //! the page logs in, uploads the lower third through its file input, adds and plays it,
-//! shows it in the programme picture (pixels read in the page), changes its colour and
-//! text through the generated props form, shows a 422 next to its field, takes a second
-//! scene, shows a module fault and quarantine as dismissible notices (from the WebSocket),
-//! fits a phone, and returns to the login on a refused token.
+//! shows it on the programme monitor (pixels read from its canvas), changes its colour and
+//! text through the generated props form, shows a 422 next to its field, shows a second
+//! scene on the preview monitor only, uploads a transition by drag and drop, takes with
+//! it (the programme pixels pass through a mix), follows z order and visibility on the
+//! picture, hot-swaps from the library, shows an RTMP output's states, adds and removes
+//! inputs, draws the frame-time chart, shows a module fault and quarantine as dismissible
+//! notices (from the WebSocket), fits a phone, and returns to the login on a refused token.
 //! Skipped (with `SKIPPED:` printed) only when node or chromium is missing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -75,6 +78,10 @@ fn the_assets_are_embedded_and_served_without_the_token() {
     for (path, content_type, needle) in [
         ("/dashboard/", "text/html", "id=\"login\""),
         ("/dashboard/app.js", "text/javascript", "Authorization"),
+        ("/dashboard/monitors.js", "text/javascript", "/monitors/"),
+        ("/dashboard/charts.js", "text/javascript", "function drawCharts"),
+        ("/dashboard/show.js", "text/javascript", "function propsForm"),
+        ("/dashboard/library.js", "text/javascript", "function refreshModules"),
         ("/dashboard/app.css", "text/css", ".panel"),
     ] {
         let (status, headers, body) = server.get(path, false).unwrap();
@@ -93,7 +100,8 @@ fn the_dashboard_runs_a_show_in_headless_chromium() {
         println!("SKIPPED: the dashboard browser test needs node and chromium on PATH (`cargo xtask setup` installs both)");
         return;
     };
-    let (wasm, hostile) = (common::guest("scene_lower_third"), common::guest("guest_hostile"));
+    let guests = ["scene_lower_third", "guest_hostile", "transition_crossfade", "scene_scoreboard", "guest_scoreboard_v2"].map(common::guest);
+    let guest_dir = guests[0].parent().expect("the guest folder").to_owned();
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(data.path());
     let shots = common::target_dir().join("dashboard-screenshots");
@@ -101,7 +109,7 @@ fn the_dashboard_runs_a_show_in_headless_chromium() {
     let output = Command::new(node)
         .arg(&driver)
         .args(["--base", &server.origin, "--token", TOKEN, "--shots", shots.to_str().unwrap(), "--chromium", chromium.to_str().unwrap()])
-        .args(["--wasm", wasm.to_str().unwrap(), "--hostile", hostile.to_str().unwrap()])
+        .args(["--guests", guest_dir.to_str().unwrap()])
         .output()
         .expect("node runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -133,10 +141,7 @@ fn the_dashboard_runs_a_show_in_headless_chromium() {
     assert_eq!(seen["layer_props"]["name"], "Grace Hopper");
     assert!(seen["bad_colour_message"].as_str().unwrap().contains("accent"), "the 422 is shown next to its field: {}", seen["bad_colour_message"]);
 
-    // A take to an empty scene: the page follows, the picture goes black.
-    assert_eq!(seen["taken"]["program"], "second");
-    assert!(seen["taken"]["picture"]["bright"].as_f64().unwrap() < 0.005, "{}", seen["taken"]);
-    assert!(seen["taken"]["picture"]["green"].as_f64().unwrap() < 0.005, "{}", seen["taken"]);
+    show_steps_behave(&seen);
 
     // A layer that panics: one notice counting its faults, one for its quarantine, both dismissible.
     let fault = &seen["fault"];
@@ -157,7 +162,100 @@ fn the_dashboard_runs_a_show_in_headless_chromium() {
     let props: Vec<&str> = modules["modules"][0]["props"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(props, ["name", "title", "accent", "background", "text-color"]);
 
-    for (name, size) in [("login-1280x720.png", (1280, 720)), ("dashboard-1280x720.png", (1280, 720)), ("dashboard-390x844.png", (390, 844))] {
+    for (name, size) in [("login-1280x720.png", (1280, 720)), ("dashboard-1280x720.png", (1280, 720)), ("dashboard-1280x720-charts.png", (1280, 720)), ("dashboard-390x844.png", (390, 844))] {
         assert_eq!(png_size(&shots.join(name)), size, "{name}");
     }
+}
+
+fn number(value: &Value, what: &str) -> f64 {
+    value.as_f64().unwrap_or_else(|| panic!("{what} is not a number: {value}"))
+}
+
+/// What drive.mjs's show steps (tests/browser/show_steps.mjs) saw.
+fn show_steps_behave(seen: &Value) {
+    // The preview monitor: a placeholder with no preview scene, then the blue lower third
+    // of `second`, while the programme monitor shows none of it.
+    let preview = &seen["preview"];
+    assert_eq!(preview["placeholder"]["visible"], true, "{preview}");
+    assert_eq!(preview["placeholder"]["text"], "no preview scene", "{preview}");
+    assert!(number(&preview["preview"]["blue"], "preview blue") > 0.02, "the preview monitor shows second's lower third: {preview}");
+    assert!(number(&preview["program"]["blue"], "programme blue") < 0.002, "the programme monitor does not: {preview}");
+    assert!(number(&preview["program"]["green"], "programme green") > 0.02, "it still shows the green lower third: {preview}");
+    assert_eq!(preview["placeholder_after"], false);
+    assert_eq!(preview["preview"]["scene"], "second", "the monitor names its scene: {preview}");
+
+    assert!(number(&seen["preview_main"]["green"], "green") > 0.02, "back on main, the preview shows its green lower third: {}", seen["preview_main"]);
+
+    // Drag and drop: the page accepts the drag, highlights the zone, uploads the file.
+    let dropped = &seen["dropped"];
+    assert_eq!((dropped["over_accepted"].as_bool(), dropped["highlighted"].as_bool(), dropped["drop_accepted"].as_bool()), (Some(true), Some(true), Some(true)), "{dropped}");
+    assert_eq!(dropped["highlight_after"], false, "{dropped}");
+    assert_eq!(dropped["modules_after"].as_u64(), dropped["modules_before"].as_u64().map(|n| n + 1), "{dropped}");
+    assert!(dropped["message"].as_str().unwrap().starts_with("uploaded Crossfade@"), "{dropped}");
+
+    // The crossfade take: green at the start, blue at the end, a mix of both in between,
+    // and the page shows the transition running.
+    let take = &seen["take"];
+    let samples = take["samples"].as_array().unwrap();
+    let (first, last) = (&samples[0], samples.last().unwrap());
+    let (g0, g1, b0, b1) = (number(&first["g"], "g"), number(&last["g"], "g"), number(&first["b"], "b"), number(&last["b"], "b"));
+    assert!(g0 > g1 + 4.0 && b1 > b0 + 4.0, "the take went from the green to the blue lower third: {take}");
+    let mixed = samples.iter().filter(|s| {
+        let (g, b) = (number(&s["g"], "g"), number(&s["b"], "b"));
+        g > g1 + 0.15 * (g0 - g1) && g < g0 - 0.15 * (g0 - g1) && b > b0 + 0.15 * (b1 - b0) && b < b1 - 0.15 * (b1 - b0)
+    });
+    assert!(mixed.count() >= 1, "a picture mid-way is a mix of both ends: {take}");
+    assert!(take["titles"].as_array().unwrap().iter().any(|t| t == "main → second"), "the page showed the transition: {take}");
+    assert_eq!(take["program"], "second");
+
+    // z and visibility: the overlap's colour follows the order, and a hidden layer leaves.
+    let z = &seen["z"];
+    assert!(number(&z["above"]["red"], "red") > 4.0 * number(&z["above"]["blue"], "blue"), "lt3 (red, z 1) on top: {z}");
+    assert!(number(&z["below"]["blue"], "blue") > 4.0 * number(&z["below"]["red"], "red"), "lt3 under lt2 after z -1: {z}");
+    assert!(number(&z["hidden"]["blue"], "blue") < 0.002 && number(&z["hidden"]["red"], "red") > 0.02, "hidden lt2 gone, lt3 seen again: {z}");
+    assert_eq!((z["lt3_z"].as_i64(), z["lt2_visible"].as_bool()), (Some(-1), Some(false)), "{z}");
+
+    // The swap from the library: swap_ms and state shown; the v2 look reaches the picture.
+    let swap = &seen["swap"];
+    let message = swap["message"].as_str().unwrap();
+    assert!(message.starts_with("swapped sb: ") && message.contains(" ms, state carried ("), "{swap}");
+    assert!(swap["notice"].as_str().unwrap().contains("Layer sb swapped"), "the swap event shows as a notice: {swap}");
+    assert!(number(&swap["after"]["light"], "light") > number(&swap["before"]["light"], "light") + 0.005, "the light v2 panels are on the picture: {swap}");
+
+    // Outputs: the refused destination goes off → connecting/retrying; its key stays masked.
+    let outputs = &seen["outputs"];
+    let states: Vec<&str> = outputs["states"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    assert_eq!(states[0], "off", "{outputs}");
+    assert!(states.iter().any(|s| *s == "retrying" || *s == "failed"), "the refused destination shows it: {outputs}");
+    let text = outputs["text"].as_str().unwrap();
+    assert!(text.contains("reconnects") && !text.contains("secret-stream-key"), "{outputs}");
+    assert_eq!(outputs["streaming"], "streaming");
+
+    // Inputs: a missing file is refused by name; credentials never shown; removal.
+    let inputs = &seen["inputs"];
+    assert!(inputs["refused"].as_str().unwrap().contains("/nonexistent/clip.mp4"), "{inputs}");
+    let listed = inputs["listed"].as_str().unwrap();
+    assert!(listed.contains("cam") && listed.contains("media") && !listed.contains("hunter2"), "{inputs}");
+    assert_eq!(inputs["after_remove"], 0);
+
+    // Charts: the frame-time chart holds the stats and draws them.
+    let charts = &seen["charts"];
+    assert!(charts["points"].as_u64().unwrap() >= 5, "{charts}");
+    assert!((number(&charts["last"]["budget"], "budget") - 1000.0 / 30.0).abs() < 0.5, "the budget line is the 30 fps interval: {charts}");
+    assert!(number(&charts["last"]["mean"], "mean") > 0.0, "{charts}");
+    assert!(charts["mean_pixels"].as_u64().unwrap() > 20 && charts["budget_pixels"].as_u64().unwrap() > 20, "the lines are drawn: {charts}");
+    assert_eq!(charts["drops_points"], charts["points"]);
+    assert_eq!(charts["cpu_shown"], true, "the stats carry cpu_percent, so the CPU chart shows: {charts}");
+    assert_eq!(charts["cpu_points"], charts["points"]);
+
+    // The monitors: both over their WebSocket; a closed socket comes back; a socket that
+    // cannot open is replaced by polling `/api/v1/monitors/program`.
+    assert_eq!(seen["monitor_modes"], serde_json::json!({"program": "live", "preview": "live"}));
+    let recover = &seen["recover"];
+    assert_eq!(recover["modes"], serde_json::json!(["live", "reconnecting", "live"]), "{recover}");
+    assert!(recover["reconnected"]["frame"].as_u64().is_some(), "{recover}");
+    assert_eq!(recover["polled"]["mode"], "polling", "{recover}");
+    assert!(recover["polled"]["frame"].as_u64().unwrap() >= 3, "polled pictures are drawn: {recover}");
+    assert_eq!(recover["polled"]["scene"], "second", "the polled picture's x-scene is shown: {recover}");
+    assert!(recover["polls"].as_u64().unwrap() >= 3, "{recover}");
 }

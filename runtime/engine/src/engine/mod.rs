@@ -3,7 +3,7 @@
 //! and turns them into one [`FramePlan`] per output frame.
 //!
 //! Must not: tick layers outside the program scene (and the incoming scene during a
-//! transition), compile modules while frames are being made, or fail a frame over
+//! transition; the preview scene only when the preview monitor asks, see [`preview`]), compile modules while frames are being made, or fail a frame over
 //! a guest fault (faults become events; the last good list stays on screen).
 
 use std::collections::HashMap;
@@ -20,8 +20,10 @@ use crate::pool::{LayerTick, Pool, PoolConfig, PoolMetrics, Priority};
 use crate::props::conform_props;
 
 mod edit;
+mod preview;
 
 pub use edit::LayerPatch;
+pub use preview::PreviewFrame;
 
 /// How the engine runs.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,5 +1,5 @@
-//! The operator's web dashboard: serves the page (`/`, `/dashboard/`) and its script and
-//! style sheet (`/dashboard/app.js`, `/dashboard/app.css`), embedded in the binary so
+//! The operator's web dashboard: serves the page (`/`, `/dashboard/`) and its scripts and
+//! style sheet (`/dashboard/*.js`, `/dashboard/app.css`), embedded in the binary so
 //! `serve` needs no files at run time. The assets hold no show data and are served
 //! without the token; every data call the page makes carries it.
 //!
@@ -11,20 +11,30 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
 const INDEX_HTML: &str = include_str!("../../dashboard/index.html");
-const APP_JS: &str = include_str!("../../dashboard/app.js");
 const APP_CSS: &str = include_str!("../../dashboard/app.css");
+/// The page's scripts, loaded in this order (app.js last: it starts the page).
+const SCRIPTS: [(&str, &str); 5] = [
+    ("/dashboard/monitors.js", include_str!("../../dashboard/monitors.js")),
+    ("/dashboard/charts.js", include_str!("../../dashboard/charts.js")),
+    ("/dashboard/show.js", include_str!("../../dashboard/show.js")),
+    ("/dashboard/library.js", include_str!("../../dashboard/library.js")),
+    ("/dashboard/app.js", include_str!("../../dashboard/app.js")),
+];
 
 /// The page refuses to be framed and runs only its own script and style sheet.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// `/` (a redirect to `/dashboard/`) and the `/dashboard/...` assets.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new()
+    let mut router = Router::new();
+    for (path, script) in SCRIPTS {
+        router = router.route(path, get(move || async move { asset(script, "text/javascript; charset=utf-8") }));
+    }
+    router
         .route("/", get(|| async { Redirect::to("/dashboard/") }))
         .route("/dashboard", get(|| async { Redirect::to("/dashboard/") }))
         .route("/dashboard/", get(|| async { asset(INDEX_HTML, "text/html; charset=utf-8") }))
         .route("/dashboard/index.html", get(|| async { asset(INDEX_HTML, "text/html; charset=utf-8") }))
-        .route("/dashboard/app.js", get(|| async { asset(APP_JS, "text/javascript; charset=utf-8") }))
         .route("/dashboard/app.css", get(|| async { asset(APP_CSS, "text/css; charset=utf-8") }))
 }
 

@@ -44,6 +44,9 @@ pub enum ApiError {
     InvalidModule { reason: String },
     #[error("not ready: {0}")]
     Unavailable(String),
+    /// A monitor has no picture to give (no preview scene, nothing rendered yet).
+    #[error("{0}")]
+    NoPicture(String),
     /// Well-formed but not applicable to the show (a bad prop, a module of the wrong
     /// kind, a failed swap); `code` says which.
     #[error("{message}")]
@@ -66,6 +69,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
             ApiError::InvalidModule { .. } => "invalid_module",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::NoPicture(_) => "no_picture",
             ApiError::Unprocessable { code, .. } => code,
             ApiError::Internal(_) => "internal",
         }
@@ -75,7 +79,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::NotFound { .. } | ApiError::NoPicture(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

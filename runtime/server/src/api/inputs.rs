@@ -148,7 +148,7 @@ pub async fn list(State(state): State<ApiState>) -> Result<Json<Vec<InputBody>>,
         (status = 422, description = "A bad name, URI or key, or a media file that does not exist (`invalid_input`)", body = ApiErrorBody),
         (status = 503, description = "The ingest server cannot listen on `ingest_listen`, or the decoder cannot start (`unavailable`)", body = ApiErrorBody)))]
 pub async fn add(State(state): State<ApiState>, request: Result<Json<NewInput>, JsonRejection>) -> Result<(StatusCode, Json<InputBody>), ApiError> {
-    let request = json_body(request, state.limits.max_body_bytes)?;
+    let request = json_body(request, state.limits.get().max_body_bytes)?;
     let doc = input_doc(request)?;
     let name = doc.name().to_owned();
     let value = serde_json::to_value(&doc).map_err(internal)?;

@@ -10,14 +10,17 @@
 mod auth;
 mod dashboard;
 mod error;
+pub mod limits;
 pub mod inputs;
 mod modules;
+mod monitors;
 mod openapi;
 pub mod outputs;
 mod show_error;
 pub mod show_ops;
 mod show_routes;
 mod system;
+pub mod trace;
 mod ws;
 pub mod wire;
 
@@ -52,7 +55,8 @@ pub struct ApiState {
     pub host: Arc<showrunner_wasm::Host>,
     /// The bearer token every non-probe route requires; `None` runs unauthenticated.
     pub token: Option<String>,
-    pub limits: ApiLimits,
+    /// The size limits in force (a config reload changes them live).
+    pub limits: limits::LiveLimits,
     /// When the API started (for `uptime_s`).
     pub started: Instant,
     /// The live show.
@@ -74,7 +78,7 @@ impl ApiState {
         show: ShowHandle,
         inputs: Arc<crate::show::inputs::InputManager>,
     ) -> ApiState {
-        ApiState { store, host, token, limits, started: Instant::now(), edits: Arc::new(tokio::sync::Mutex::new(())), inputs, metrics: show.metrics().clone(), show }
+        ApiState { store, host, token, limits: limits::LiveLimits::new(limits), started: Instant::now(), edits: Arc::new(tokio::sync::Mutex::new(())), inputs, metrics: show.metrics().clone(), show }
     }
 }
 
@@ -89,9 +93,10 @@ pub fn router(state: ApiState) -> Router {
         .route("/ready", get(system::ready))
         .route("/openapi.json", get(openapi::serve_openapi))
         // Checks the token itself: browsers can only pass it as `?token=`.
-        .route("/ws", get(ws::upgrade));
+        .route("/ws", get(ws::upgrade))
+        .route("/monitors/{monitor}/ws", get(monitors::upgrade));
     let protected = Router::new()
-        .route("/modules", get(modules::list).post(modules::upload).layer(DefaultBodyLimit::max(to_usize(state.limits.max_module_bytes))))
+        .route("/modules", get(modules::list).post(modules::upload))
         .route("/modules/{hash}", get(modules::get_one).delete(modules::delete))
         .route("/show", get(show_routes::get_show))
         .route("/scenes", get(show_routes::list_scenes).post(show_routes::add_scene))
@@ -105,6 +110,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/preview", put(show_routes::set_preview))
         .route("/take", post(show_routes::take))
         .route("/preview.jpg", get(show_routes::preview_jpg))
+        .route("/monitors/{monitor}", get(monitors::picture))
         .route("/outputs", get(outputs::list).post(outputs::add))
         .route("/outputs/{id}", axum::routing::delete(outputs::remove))
         .route("/stream/start", post(outputs::start_stream))
@@ -112,16 +118,18 @@ pub fn router(state: ApiState) -> Router {
         .route("/recording", post(outputs::start_recording).delete(outputs::stop_recording))
         .route("/inputs", get(inputs::list).post(inputs::add))
         .route("/inputs/{name}", axum::routing::delete(inputs::remove))
+        .route("/trace", post(trace::record))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_token));
-    let max_body = to_usize(state.limits.max_body_bytes);
     Router::new()
         .nest("/api/v1", open.merge(protected))
         .route("/metrics", get(crate::metrics::http::serve_metrics).route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_token)))
         .merge(dashboard::routes())
         .fallback(unknown_path)
         .method_not_allowed_fallback(method_not_allowed)
+        // Innermost first: the size check runs inside the request count, so a 413 is counted.
+        .layer(axum::middleware::from_fn_with_state(state.limits.clone(), limits::enforce))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::http::count_requests))
-        .layer(DefaultBodyLimit::max(max_body))
+        .layer(DefaultBodyLimit::max(to_usize(limits::HARD_BODY_CAP)))
         .with_state(state)
 }
 

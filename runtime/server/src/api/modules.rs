@@ -85,7 +85,7 @@ fn described(store: &Store, host: &std::sync::Arc<showrunner_wasm::Host>, record
     ),
     security(("bearer" = [])))]
 pub async fn upload(State(state): State<ApiState>, request: Request) -> Result<(StatusCode, Json<ModuleBody>), ApiError> {
-    let limit = state.limits.max_module_bytes;
+    let limit = state.limits.get().max_module_bytes;
     let bytes = match check_content_type(request.headers())? {
         "multipart/form-data" => {
             let form = Multipart::from_request(request, &state).await.map_err(|e| ApiError::BadRequest(e.body_text()))?;
@@ -179,7 +179,9 @@ pub async fn delete(State(state): State<ApiState>, path: Result<Path<String>, Pa
 
 /// The module in a form: the field named `module`, else the first field with a file name.
 async fn module_from_form(mut form: Multipart, limit: u64) -> Result<Bytes, ApiError> {
-    let failed = |e: MultipartError| if e.status() == StatusCode::PAYLOAD_TOO_LARGE { ApiError::PayloadTooLarge { limit_bytes: limit } } else { ApiError::BadRequest(e.body_text()) };
+    let failed = |e: MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE || super::limits::is_over_limit(&e) { ApiError::PayloadTooLarge { limit_bytes: limit } } else { ApiError::BadRequest(e.body_text()) }
+    };
     while let Some(field) = form.next_field().await.map_err(failed)? {
         if field.name() == Some("module") || field.file_name().is_some() {
             return field.bytes().await.map_err(failed);

@@ -12,7 +12,8 @@ use super::system::{Health, Ready};
 use super::wire::{EventBody, LayerBody, LayerPatchBody, NewLayer, NewScene, PreviewBody, SceneBody, ShowBody, SwapBody, SwapResult, TakeBody, TransitionBody};
 use super::inputs::{InputBody, InputSize, NewInput};
 use super::outputs::{NewOutput, NewRecording, OutputBody, OutputsBody};
-use super::{inputs, modules, outputs, show_routes, system, ws};
+use super::{inputs, modules, monitors, outputs, show_routes, system, trace, ws};
+use super::trace::TraceRequest;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,11 +22,11 @@ use super::{inputs, modules, outputs, show_routes, system, ws};
         show_routes::get_show, show_routes::list_scenes, show_routes::add_scene, show_routes::get_scene, show_routes::remove_scene,
         show_routes::list_layers, show_routes::add_layer, show_routes::get_layer, show_routes::update_layer, show_routes::remove_layer,
         show_routes::set_props, show_routes::event, show_routes::swap, show_routes::release, show_routes::set_preview, show_routes::take, show_routes::preview_jpg,
-        outputs::list, outputs::add, outputs::remove, outputs::start_stream, outputs::stop_stream, outputs::start_recording, outputs::stop_recording, ws::upgrade,
-        inputs::list, inputs::add, inputs::remove),
+        outputs::list, outputs::add, outputs::remove, outputs::start_stream, outputs::stop_stream, outputs::start_recording, outputs::stop_recording, ws::upgrade, monitors::picture, monitors::upgrade,
+        inputs::list, inputs::add, inputs::remove, trace::record),
     components(schemas(ApiErrorBody, Health, Ready, ModuleBody, ModuleList,
         ShowBody, SceneBody, LayerBody, NewScene, NewLayer, LayerPatchBody, EventBody, SwapBody, SwapResult, PreviewBody, TakeBody, TransitionBody,
-        NewOutput, OutputBody, OutputsBody, NewRecording, NewInput, InputBody, InputSize)),
+        NewOutput, OutputBody, OutputsBody, NewRecording, NewInput, InputBody, InputSize, TraceRequest)),
     modifiers(&BearerScheme),
     tags((name = "system", description = "Liveness, readiness and this document"), (name = "modules", description = "The module library"),
         (name = "show", description = "Scenes, preview and program, takes, the programme picture"), (name = "layers", description = "Layers: placement, props, events, hot-swap"),

@@ -76,7 +76,7 @@ pub struct NewRecording {
 type Body<T> = Result<Json<T>, JsonRejection>;
 
 fn parse<T>(state: &ApiState, body: Body<T>) -> Result<T, ApiError> {
-    json_body(body, state.limits.max_body_bytes)
+    json_body(body, state.limits.get().max_body_bytes)
 }
 
 

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde_json::Value;
 
 use super::ApiState;
@@ -31,7 +31,7 @@ pub(super) async fn finish<T: Send + 'static>(change: impl Future<Output = Resul
 }
 
 fn parse<T>(state: &ApiState, body: Body<T>) -> Result<T, ApiError> {
-    json_body(body, state.limits.max_body_bytes)
+    json_body(body, state.limits.get().max_body_bytes)
 }
 
 /// The whole show: format, program, preview, scenes and their layers.
@@ -176,11 +176,11 @@ pub async fn take(State(state): State<ApiState>, body: Body<TakeBody>) -> Result
     Ok(Json(finish(async move { ops::take(&state, body).await }).await?))
 }
 
-/// The programme picture: a JPEG of at most 640x360, renewed 5 times a second.
+/// The programme picture: a JPEG of at most 640x360 (the programme monitor's latest).
 #[utoipa::path(get, path = "/api/v1/preview.jpg", tag = "show", security(("bearer" = [])),
-    responses((status = 200, content_type = "image/jpeg"), (status = 401, body = ApiErrorBody), (status = 503, description = "No frame yet", body = ApiErrorBody)))]
+    responses((status = 200, content_type = "image/jpeg"), (status = 401, body = ApiErrorBody), (status = 404, description = "No frame yet (`no_picture`)", body = ApiErrorBody)))]
 pub async fn preview_jpg(State(state): State<ApiState>) -> Result<Response, ApiError> {
-    let image = state.show.preview_image().ok_or_else(|| ApiError::Unavailable("no programme picture yet; try again in a moment".into()))?;
-    let headers = [(header::CONTENT_TYPE, "image/jpeg".to_string()), (header::CACHE_CONTROL, "no-store".to_string()), (header::HeaderName::from_static("x-frame-index"), image.frame_index.to_string())];
-    Ok((headers, image.jpeg.clone()).into_response())
+    let monitor = &state.show.monitors().program;
+    let image = super::monitors::fresh_picture(monitor).await?;
+    Ok(super::monitors::jpeg_response(&image, monitor.scene()))
 }

@@ -63,7 +63,7 @@ impl Drop for ClientSlot {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct TokenQuery {
-    token: Option<String>,
+    pub token: Option<String>,
 }
 
 /// Opens the show's WebSocket: events out, commands in.
@@ -85,13 +85,13 @@ pub async fn upgrade(
     authorize(&state, &headers, query_token.as_deref())?;
     let upgrade = upgrade.map_err(|rejection| ApiError::BadRequest(format!("{}: open it as a WebSocket", rejection.body_text())))?;
     let slot = ClientSlot::take().ok_or_else(|| ApiError::Unavailable(format!("{MAX_CLIENTS} WebSocket clients are connected; close one and retry")))?;
-    let max_message = usize::try_from(state.limits.max_body_bytes).unwrap_or(usize::MAX);
+    let max_message = usize::try_from(state.limits.get().max_body_bytes).unwrap_or(usize::MAX);
     Ok(upgrade.max_message_size(max_message).max_frame_size(max_message).on_upgrade(move |socket| serve(socket, state, slot)).into_response())
 }
 
 /// Passes when the `Authorization: Bearer` header or the `token` query parameter
 /// carries the server's token (or the server runs unauthenticated).
-fn authorize(state: &ApiState, headers: &HeaderMap, query_token: Option<&str>) -> Result<(), ApiError> {
+pub(super) fn authorize(state: &ApiState, headers: &HeaderMap, query_token: Option<&str>) -> Result<(), ApiError> {
     let Some(expected) = state.token.as_deref() else { return Ok(()) };
     let from_header = match headers.get(header::AUTHORIZATION) {
         Some(value) => Some(value.to_str().ok().and_then(bearer_token).ok_or(ApiError::Unauthorized("the Authorization header is not `Bearer TOKEN`"))?),
@@ -195,7 +195,7 @@ fn unreadable(state: &ApiState, error: &axum::Error) -> Ending {
     tracing::debug!(error = %shown, "closing a WebSocket after an unreadable message");
     // tungstenite's capacity error reads "Space limit exceeded: Message too long: N > MAX".
     if shown.contains("too long") {
-        Ending::Close(close_code::SIZE, format!("a message is over the {}-byte limit", state.limits.max_body_bytes))
+        Ending::Close(close_code::SIZE, format!("a message is over the {}-byte limit", state.limits.get().max_body_bytes))
     } else {
         Ending::Close(close_code::PROTOCOL, "unreadable WebSocket message".into())
     }

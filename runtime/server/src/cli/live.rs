@@ -68,6 +68,9 @@ pub struct LiveArgs {
     /// Also write the closing summary (frames, late/dropped, drift, CPU, outputs) as JSON here.
     #[arg(long, value_name = "FILE.json")]
     pub summary_json: Option<PathBuf>,
+    /// Trace recording.
+    #[command(flatten)]
+    pub trace: super::trace::TraceArgs,
 }
 
 fn parse_late(s: &str) -> Result<LatePolicy, String> {

@@ -17,6 +17,7 @@ macro_rules! out {
 
 mod args;
 mod check;
+mod config_watch;
 mod dev;
 mod live;
 mod live_inputs;
@@ -71,7 +72,7 @@ pub enum Command {
     Render(render::RenderArgs),
     /// Plays a module or show file in real time and streams it to RTMP servers and/or
     /// records it, until Ctrl-C or --duration.
-    Live(live::LiveArgs),
+    Live(Box<live::LiveArgs>),
     /// Creates a scene project (Rust or AssemblyScript) that builds out of the box,
     /// then prints the commands that build, check and run it.
     New(new::NewArgs),
@@ -91,10 +92,11 @@ pub enum Command {
 static LOG_FILTER: std::sync::OnceLock<tracing_subscriber::reload::Handle<tracing_subscriber::EnvFilter, tracing_subscriber::Registry>> = std::sync::OnceLock::new();
 
 impl Args {
-    /// The trace flags of the command, when it asked for a trace.
+    /// The trace flags of the commands that can record a trace (`serve`, `live`).
     pub fn trace_args(&self) -> Option<&trace::TraceArgs> {
         match &self.command {
-            Command::Serve(a) if a.trace.trace_out.is_some() => Some(&a.trace),
+            Command::Serve(a) => Some(&a.trace),
+            Command::Live(a) => Some(&a.trace),
             _ => None,
         }
     }
@@ -102,13 +104,17 @@ impl Args {
 
 pub use trace::{TraceError, TraceRecording};
 
-/// Logs to stderr, filtered by `SHOWRUNNER_LOG` (default `warn`); with `trace`, also
-/// records a Chrome trace (see [`trace`]) whose window closes when the returned
-/// recording is dropped, at the latest.
+/// Logs to stderr, filtered by `SHOWRUNNER_LOG` (default `warn`). With `trace` (the
+/// commands that can record), also sets up the Chrome-trace recorder, closed, for
+/// `POST /api/v1/trace`, and starts the `--trace-out` recording if asked for; its
+/// window closes when the returned recording is dropped, at the latest.
 pub fn init_logging(trace: Option<&trace::TraceArgs>) -> Result<Option<TraceRecording>, TraceError> {
     use tracing_subscriber::prelude::*;
-    let (chrome, recording) = match trace.map(trace::start).transpose()?.flatten() {
-        Some((layer, recording)) => (Some(layer), Some(recording)),
+    let (chrome, recorder) = match trace {
+        Some(_) => {
+            let (layer, recorder) = trace::layer();
+            (Some(layer), Some(recorder))
+        }
         None => (None, None),
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SHOWRUNNER_LOG").unwrap_or_else(|_| "warn".into());
@@ -116,7 +122,9 @@ pub fn init_logging(trace: Option<&trace::TraceArgs>) -> Result<Option<TraceReco
     let log = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_filter(filter);
     tracing_subscriber::registry().with(log).with(chrome).init();
     let _ = LOG_FILTER.set(handle);
-    Ok(recording)
+    let (Some(recorder), Some(args)) = (recorder, trace) else { return Ok(None) };
+    showrunner_server::api::trace::install_recorder(Arc::new(recorder.clone()));
+    trace::record_to_file(&recorder, args)
 }
 
 /// Sets the log level (`error`…`trace`) unless `SHOWRUNNER_LOG` chose the filter.

@@ -37,9 +37,13 @@ pub struct ConfigArgs {
 }
 
 impl ConfigArgs {
-    fn load(&self) -> anyhow::Result<ServeConfig> {
+    fn sources(&self) -> ConfigSources {
         let overrides = Overrides { listen: self.listen, data_dir: self.data_dir.clone() };
-        Ok(ServeConfig::load(&ConfigSources::from_process_env(self.config.clone(), overrides))?)
+        ConfigSources::from_process_env(self.config.clone(), overrides)
+    }
+
+    fn load(&self) -> anyhow::Result<ServeConfig> {
+        Ok(ServeConfig::load(&self.sources())?)
     }
 }
 
@@ -95,6 +99,15 @@ pub fn serve(args: &ConfigArgs, host: Arc<Host>, services: &super::services::Ren
     let limits = ApiLimits { max_module_bytes: config.max_module_bytes, max_body_bytes: config.max_body_bytes };
     let state = ApiState::new(store, host, token, limits, show.handle(), inputs);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let _config_watch = match &args.config {
+        Some(path) => {
+            let targets = super::config_watch::LiveTargets { show: show.handle(), limits: state.limits.clone(), runtime: runtime.handle().clone() };
+            let watch = super::config_watch::start(args.sources(), config.clone(), targets)?;
+            eprintln!("config: watching {} (log_level, output.bitrate_kbps and the size limits apply live)", path.display());
+            Some(watch)
+        }
+        None => None,
+    };
     let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         let address = listener.local_addr().context("cannot read the listening address")?;

@@ -3,13 +3,14 @@
 //! which values are allowed, how they are shown back without the secret, and the API
 //! token ([`ensure_token`], [`token_matches`]).
 //!
-//! This module owns settings only: values a user sets and that do not change while the
-//! server runs. It must not parse the command line (the binary's `cli` turns flags into
+//! This module owns settings only: values a user sets, and which of them a running
+//! server may take from a changed file ([`config_change`]). It must not parse the command line (the binary's `cli` turns flags into
 //! [`Overrides`]), open sockets or hold runtime state.
 
 mod error;
 mod file;
 mod keys;
+mod reload;
 mod token;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -17,6 +18,7 @@ use std::path::PathBuf;
 
 pub use error::{ConfigError, SettingOrigin};
 pub use keys::{BODY_BYTES_RANGE, Key, LOG_LEVELS, MODULE_BYTES_RANGE};
+pub use reload::{ConfigChange, config_change};
 pub use token::{
     GENERATED_TOKEN_BYTES, TOKEN_FILE_NAME, TokenSource, ensure_token, token_file, token_matches,
 };

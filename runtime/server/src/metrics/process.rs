@@ -1,7 +1,13 @@
 //! The process's own resource use, read from `/proc/self/stat` and
-//! `/proc/self/status` when scraped (Linux; elsewhere there is no sample).
+//! `/proc/self/status` when scraped (Linux; elsewhere there is no sample), and a
+//! [`ProcessLoad`] kept fresh by a thread of its own for the show's stats.
 //!
-//! Must not: be read on the frame thread, or fail a scrape when `/proc` is missing.
+//! Must not: be read on the frame thread (it reads [`ProcessLoad`]'s atomics), or fail a
+//! scrape when `/proc` is missing.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
 /// Resident memory, CPU time and threads of this process.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -37,8 +43,53 @@ pub fn parse(stat: &str, status: &str, ticks_per_second: i64) -> Option<ProcessS
     })
 }
 
+/// CPU use (percent of one core, over the last second) and resident memory, as
+/// atomics a sampler thread renews every second.
+#[derive(Debug, Default)]
+pub struct ProcessLoad {
+    cpu_percent_bits: AtomicU64,
+    resident_bytes: AtomicU64,
+}
+
+impl ProcessLoad {
+    /// Starts the sampler thread; it ends when the returned load is dropped.
+    pub fn start() -> std::io::Result<Arc<ProcessLoad>> {
+        let load = Arc::new(ProcessLoad::default());
+        let weak = Arc::downgrade(&load);
+        std::thread::Builder::new().name("process-load".into()).spawn(move || sample_every_second(&weak))?;
+        Ok(load)
+    }
+
+    pub fn cpu_percent(&self) -> f64 {
+        f64::from_bits(self.cpu_percent_bits.load(Ordering::Relaxed))
+    }
+
+    pub fn resident_bytes(&self) -> u64 {
+        self.resident_bytes.load(Ordering::Relaxed)
+    }
+}
+
+fn sample_every_second(load: &Weak<ProcessLoad>) {
+    let mut last: Option<(f64, Instant)> = None;
+    loop {
+        let Some(load) = load.upgrade() else { return };
+        if let Some(now) = sample() {
+            if let Some((cpu_seconds, at)) = last {
+                let wall = at.elapsed().as_secs_f64();
+                let percent = if wall > 0.0 { (now.cpu_seconds - cpu_seconds).max(0.0) / wall * 100.0 } else { 0.0 };
+                load.cpu_percent_bits.store(percent.to_bits(), Ordering::Relaxed);
+            }
+            load.resident_bytes.store(now.resident_bytes, Ordering::Relaxed);
+            last = Some((now.cpu_seconds, Instant::now()));
+        }
+        drop(load);
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -55,6 +106,20 @@ mod tests {
         if let Some(sample) = sample() {
             assert!(sample.resident_bytes > 1024 * 1024, "{sample:?}");
             assert!(sample.threads >= 1, "{sample:?}");
+        }
+    }
+
+    #[test]
+    fn the_load_sees_a_busy_thread() {
+        let load = ProcessLoad::start().unwrap();
+        let until = Instant::now() + Duration::from_millis(2500);
+        let mut spins = 0u64;
+        while Instant::now() < until {
+            spins = std::hint::black_box(spins.wrapping_add(1));
+        }
+        if sample().is_some() {
+            assert!(load.cpu_percent() > 30.0, "a spinning thread shows: {}", load.cpu_percent());
+            assert!(load.resident_bytes() > 1024 * 1024);
         }
     }
 }

@@ -55,6 +55,11 @@ pub enum ShowEvent {
     Engine { message: String },
     /// Once a second while the show runs.
     Stats(ShowStats),
+    /// The config file changed and was read: the settings `applied` took effect at
+    /// once; those in `needs_restart` wait for the next start.
+    ConfigReloaded { applied: Vec<String>, needs_restart: Vec<String> },
+    /// The config file changed but cannot be used; the settings in force stay.
+    ConfigRejected { reason: String },
     /// A frame took more than 75 % of the frame interval, or frames were late or
     /// dropped in the last second (see `show::alerts`).
     PerformanceWarning { kind: super::alerts::WarningKind, message: String, frame_ms_max: f64, budget_ms: f64, frames_late: u64, frames_dropped: u64 },
@@ -78,6 +83,10 @@ pub struct ShowStats {
     pub layers: usize,
     /// Whether the encoder runs (an output or recording is on).
     pub encoding: bool,
+    /// The whole process's CPU use over the last second, in percent of one core.
+    pub cpu_percent: f64,
+    /// The process's resident memory.
+    pub rss_bytes: u64,
 }
 
 /// One message on the bus.

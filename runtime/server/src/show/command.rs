@@ -80,6 +80,8 @@ pub enum Request {
     StartEncoder(Reply<LiveOutputs>),
     /// Stops the encoder (after the outputs sent what they had) if it runs.
     StopEncoder(Reply<()>),
+    /// Sets the outputs' video bitrate: at once on a running encoder, and for the next start.
+    SetBitrate { kbps: u32, reply: Reply<()> },
     /// Stops the show (the frame thread ends after answering).
     Stop(Reply<()>),
 }

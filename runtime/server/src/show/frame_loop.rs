@@ -12,7 +12,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use showrunner_engine::{Engine, EngineEvent, FrameClock};
-use showrunner_media::{EncoderSettings, LiveEncoder, LiveSettings, PreviewEncoder};
+use showrunner_media::{EncoderSettings, LiveEncoder, LiveSettings};
 use showrunner_render::Compositor;
 use showrunner_render::compose::MAX_IN_FLIGHT;
 
@@ -39,7 +39,9 @@ pub(super) struct FrameLoop {
     pub clock: FrameClock,
     pub requests: Receiver<Request>,
     pub bus: EventBus,
-    pub preview: Arc<PreviewEncoder>,
+    pub monitors: super::monitor::Monitors,
+    pub preview_monitor: super::preview_monitor::PreviewMonitor,
+    pub load: Arc<crate::metrics::process::ProcessLoad>,
     pub encoder_settings: EncoderSettings,
     pub saver: StateSaver,
     pub encoder: Option<LiveEncoder>,
@@ -107,7 +109,9 @@ impl FrameLoop {
         while self.compositor.in_flight() >= limit {
             self.receive_one();
         }
-        (times.compose_submit, times.frame) = (composing.elapsed(), began.elapsed());
+        times.compose_submit = composing.elapsed();
+        self.preview_monitor.frame(&mut self.engine, &self.clock, tick.index);
+        times.frame = began.elapsed();
         self.metrics.frame_made(&times, tick.missed);
         self.count(began.elapsed(), tick.missed);
         self.publish_output_events();
@@ -134,7 +138,12 @@ impl FrameLoop {
         };
         self.stats.frames_rendered += 1;
         self.metrics.frame_rendered(delivering.elapsed());
-        self.preview.offer(&frame.pixels, frame.width, frame.height, true, index, self.clock.pts(index));
+        let pts = self.clock.pts(index);
+        self.monitors.program.set_scene(Some(self.engine.program()));
+        self.monitors.program.offer(&frame.pixels, frame.width, frame.height, index, pts);
+        if self.preview_monitor.mirrors_program {
+            self.monitors.preview.offer(&frame.pixels, frame.width, frame.height, index, pts);
+        }
         let (done, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.swaps).into_iter().partition(|s| index >= s.frame);
         self.swaps = waiting;
         for swap in done {
@@ -170,6 +179,8 @@ impl FrameLoop {
         self.stats.layers = spec.layers().count();
         self.stats.encoding = self.encoder.is_some();
         self.stats.frames_dropped = self.encoder.as_ref().map_or(0, |e| e.stats().frames_dropped);
+        self.stats.cpu_percent = self.load.cpu_percent();
+        self.stats.rss_bytes = self.load.resident_bytes();
         self.metrics.encoder_queue(self.encoder.as_ref().map_or(0, |e| e.stats().queue_depth));
         self.window = (0, Duration::ZERO, Duration::ZERO);
         self.bus.publish(ShowEvent::Stats(self.stats.clone()));
@@ -309,6 +320,9 @@ impl FrameLoop {
                 self.stop_encoder();
                 let _ = reply.send(Ok(()));
             }
+            Request::SetBitrate { kbps, reply } => {
+                let _ = reply.send(self.set_bitrate(kbps));
+            }
             Request::Stop(reply) => {
                 let _ = reply.send(Ok(()));
             }
@@ -337,6 +351,17 @@ impl FrameLoop {
         let outputs = encoder.outputs();
         self.encoder = Some(encoder);
         Ok(outputs)
+    }
+
+    fn set_bitrate(&mut self, kbps: u32) -> Result<(), ShowError> {
+        let mut settings = self.encoder_settings.clone();
+        settings.bitrate_kbps = kbps;
+        settings.validate().map_err(|e| ShowError::Encoder(e.to_string()))?;
+        if let Some(encoder) = &mut self.encoder {
+            encoder.set_bitrate(kbps).map_err(|e| ShowError::Encoder(e.to_string()))?;
+        }
+        self.encoder_settings = settings;
+        Ok(())
     }
 
     fn stop_encoder(&mut self) {

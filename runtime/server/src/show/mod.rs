@@ -15,6 +15,8 @@ mod frame_loop;
 pub mod inputs;
 pub mod output_events;
 pub mod guest_state;
+pub mod monitor;
+mod preview_monitor;
 mod restore;
 
 use std::sync::Arc;
@@ -25,7 +27,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use showrunner_assets::{AssetStore, LiveInputs};
 use showrunner_engine::{EngineEvent, EngineOptions, FrameClock, LatePolicy};
-use showrunner_media::{EncoderSettings, PreviewEncoder, PreviewImage, PreviewSettings};
+use showrunner_media::{EncoderSettings, PreviewImage};
 use showrunner_render::{Compositor, Renderer};
 use showrunner_wasm::Host;
 use tokio::sync::oneshot;
@@ -68,7 +70,7 @@ pub struct ShowRuntime {
 pub struct ShowHandle {
     requests: SyncSender<Request>,
     bus: EventBus,
-    preview: Arc<PreviewEncoder>,
+    monitors: monitor::Monitors,
     format: Format,
     metrics: Arc<crate::metrics::Metrics>,
 }
@@ -80,13 +82,16 @@ impl ShowRuntime {
         let mut saver = StateSaver::start(store.clone()).context("cannot start the guest-state writer")?;
         let restored = restore::restore(&store, &host, format, EngineOptions::default(), &mut saver)?;
         let mut renderer = Renderer::new().context("cannot start the renderer")?;
-        renderer.set_assets(assets);
-        renderer.set_live_inputs(inputs);
+        renderer.set_assets(assets.clone());
+        renderer.set_live_inputs(inputs.clone());
         let adapter = renderer.adapter().to_string();
         let encoder_settings = EncoderSettings { bitrate_kbps, ..EncoderSettings::new(format.width, format.height, format.fps_num, format.fps_den) };
         let mut compositor = Compositor::new(renderer).context("cannot start the compositor")?;
         compositor.set_background(Some(encoder_settings.background));
-        let preview = Arc::new(PreviewEncoder::start("program", PreviewSettings::default()).context("cannot start the preview encoder")?);
+        let monitors = monitor::Monitors::start().context("cannot start the monitors' JPEG encoders")?;
+        let preview_setup = preview_monitor::PreviewCompositorSetup { assets, inputs, background: encoder_settings.background };
+        let preview_monitor = preview_monitor::PreviewMonitor::new(monitors.preview.clone(), preview_setup, f64::from(format.fps_num) / f64::from(format.fps_den.max(1)));
+        let load = crate::metrics::process::ProcessLoad::start().context("cannot start the process-load sampler")?;
         let clock = FrameClock::new(format.fps_num, format.fps_den, LatePolicy::Repeat)?;
         let (requests, receiver) = sync_channel(REQUEST_QUEUE);
         let bus = EventBus::default();
@@ -98,7 +103,9 @@ impl ShowRuntime {
             clock,
             requests: receiver,
             bus: bus.clone(),
-            preview: preview.clone(),
+            monitors: monitors.clone(),
+            preview_monitor,
+            load,
             encoder_settings,
             saver,
             encoder: None,
@@ -113,7 +120,7 @@ impl ShowRuntime {
         };
         let thread = std::thread::Builder::new().name("show-frames".into()).spawn(move || frame_loop.run()).context("cannot start the frame thread")?;
         Ok(ShowRuntime {
-            handle: ShowHandle { requests, bus, preview, format, metrics },
+            handle: ShowHandle { requests, bus, monitors, format, metrics },
             thread: Some(thread),
             restored_layers: restored.layers,
             restore_problems: restored.problems,
@@ -167,9 +174,14 @@ impl ShowHandle {
         &self.bus
     }
 
-    /// The latest programme preview JPEG (640x360 at most, 5 a second).
+    /// The latest programme picture (640x360 at most); see [`monitor`].
     pub fn preview_image(&self) -> Option<PreviewImage> {
-        self.preview.latest()
+        self.monitors.program.latest()
+    }
+
+    /// The programme and preview monitors.
+    pub fn monitors(&self) -> &monitor::Monitors {
+        &self.monitors
     }
 
     pub fn format(&self) -> Format {

@@ -2,25 +2,32 @@
 // Drives the showrunner dashboard in headless Chromium against a running `showrunner serve`
 // and prints one JSON line of what it saw, for tests/dashboard.rs to assert on.
 //
-// Usage: node drive.mjs --base http://127.0.0.1:PORT --token TOKEN --wasm LOWER_THIRD.wasm
-//          --hostile GUEST_HOSTILE.wasm --shots DIR [--chromium PATH]
+// Usage: node drive.mjs --base http://127.0.0.1:PORT --token TOKEN --guests GUEST_DIR
+//          --shots DIR [--chromium PATH]
+// GUEST_DIR holds the guests `cargo xtask build-scenes` builds (scene_lower_third,
+// guest_hostile, transition_crossfade, scene_scoreboard, guest_scoreboard_v2 .wasm).
 // Node >= 18, no npm packages: DevTools protocol (CDP) messages travel over
 // --remote-debugging-pipe (fd 3: to Chromium, fd 4: from it), NUL-terminated JSON.
 // Exit status: 0 driven (the JSON says what passed), 2 bad arguments, 3 Chromium
 // missing, 1 the page could not be driven (the message says at which step).
 //
 // Steps: open the page without a token (only the login shows; no /api/v1 request),
-// log in with a wrong token (refused, still the login), log in, upload the module
-// through the file input, add it as layer `lt`, play it, read the programme picture's
-// pixels from the page's <img>, change the bar colour and the name through the
-// generated props form, send a bad colour (422 shown next to its field), take an empty
-// second scene, make a hostile layer panic through its props form (a fault notice shows
-// and is dismissed), and take screenshots at 1280x720 and 390x844.
+// log in with a wrong token (refused, still the login), log in, upload the lower third
+// through the file input, add it as layer `lt`, play it, read the programme monitor's
+// pixels from its canvas, change the bar colour and the name through the generated
+// props form, send a bad colour (422 shown next to its field); then (show_steps.mjs)
+// the preview monitor, a drag-and-drop upload, a take with the crossfade, visibility
+// and z, a swap from the library, an RTMP output, the inputs panel and the charts;
+// make a hostile layer panic through its props form (a fault notice shows and is
+// dismissed), take screenshots at 1280x720 and 390x844, and end with a stale token.
 
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+
+import { PAGE_HELPERS } from "./page_helpers.mjs";
+import * as steps from "./show_steps.mjs";
 
 function fail(code, message) {
   process.stderr.write(`drive.mjs: ${message}\n`);
@@ -28,13 +35,13 @@ function fail(code, message) {
 }
 
 function parseArgs(argv) {
-  const opts = { base: null, token: null, wasm: null, hostile: null, shots: null, chromium: process.env.CHROMIUM || null };
+  const opts = { base: null, token: null, guests: null, shots: null, chromium: process.env.CHROMIUM || null };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, "");
     if (!(key in opts) || i + 1 >= argv.length) fail(2, `bad argument ${argv[i]}`);
     opts[key] = argv[i + 1];
   }
-  for (const key of ["base", "token", "wasm", "hostile", "shots"]) if (!opts[key]) fail(2, `--${key} is required`);
+  for (const key of ["base", "token", "guests", "shots"]) if (!opts[key]) fail(2, `--${key} is required`);
   return opts;
 }
 
@@ -100,34 +107,6 @@ function timeout(promise, ms, what) {
   let timer;
   return Promise.race([promise, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms ${what}`)), ms)))]).finally(() => clearTimeout(timer));
 }
-
-/** The page's functions the steps call through Runtime.evaluate (run in the page). */
-const PAGE_HELPERS = `
-window.__drive = {
-  visible: (sel) => { const e = document.querySelector(sel); return !!e && !e.closest("[hidden]") && e.getClientRects().length > 0; },
-  text: (sel) => { const e = document.querySelector(sel); return e ? e.textContent : null; },
-  setValue: (sel, value) => { const e = document.querySelector(sel); e.value = value; e.dispatchEvent(new Event("input", {bubbles: true})); e.dispatchEvent(new Event("change", {bubbles: true})); return true; },
-  click: (sel) => { document.querySelector(sel).click(); return true; },
-  submit: (sel) => { document.querySelector(sel).requestSubmit(); return true; },
-  // Statistics of the programme picture in the lower-left region where the lower third sits.
-  picture: () => {
-    const img = document.getElementById("preview");
-    if (!img.complete || !img.naturalWidth) return null;
-    const c = document.createElement("canvas");
-    c.width = img.naturalWidth; c.height = img.naturalHeight;
-    const g = c.getContext("2d");
-    g.drawImage(img, 0, 0);
-    const w = c.width, h = c.height, x1 = Math.round(w * 0.6), y0 = Math.round(h * 0.66);
-    const d = g.getImageData(0, y0, x1, h - y0).data;
-    let bright = 0, green = 0, n = 0;
-    for (let i = 0; i < d.length; i += 4, n++) {
-      if (0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2] > 80) bright++;
-      if (d[i + 1] > 120 && d[i + 1] > d[i] + 60 && d[i + 1] > d[i + 2] + 60) green++;
-    }
-    return { width: w, height: h, frame: Number(img.dataset.frame || -1), bright: bright / n, green: green / n };
-  },
-};
-true;`;
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
@@ -226,7 +205,7 @@ async function main() {
     step = "uploading the module through the file input";
     const { root } = await page("DOM.getDocument", { depth: -1 });
     const { nodeId } = await page("DOM.querySelector", { nodeId: root.nodeId, selector: "#module-file" });
-    await page("DOM.setFileInputFiles", { nodeId, files: [path.resolve(opts.wasm)] });
+    await page("DOM.setFileInputFiles", { nodeId, files: [path.resolve(opts.guests, "scene_lower_third.wasm")] });
     await waitFor("the module in the library", 30000, () => evaluate(`document.querySelectorAll("#modules li").length > 0`));
     result.upload_message = await call("text", "#upload-result");
 
@@ -241,7 +220,6 @@ async function main() {
     await sleep(2000);
     const shown = await pictureAfter(empty.frame, "a picture after play");
     result.played = shown;
-    await shot("dashboard-1280x720.png", 1280, 720);
     await evaluate(`document.querySelector('[data-layer="lt"]').scrollIntoView(); true`);
     await shot("dashboard-1280x720-layers.png", 1280, 720);
     await evaluate(`window.scrollTo(0, 0); true`);
@@ -262,24 +240,36 @@ async function main() {
     await call("submit", '[data-layer="lt"] form.props');
     result.bad_colour_message = await waitFor("the 422 next to the field", 10000, () => call("text", '[data-layer="lt"] [data-prop="accent"] .field-error')).catch(() => "");
 
-    step = "taking an empty second scene";
-    await call("setValue", "#scene-name", "second");
-    await call("submit", "#scene-form");
-    await waitFor("scene second in the preview list", 10000, async () => (await call("text", "#preview-scene")).includes("second"));
-    await call("setValue", "#preview-scene", "second");
-    await waitFor("second on preview", 10000, async () => (await call("text", "#scenes")).includes("second (preview)"));
-    await call("click", "#take");
-    await waitFor("second on program", 10000, async () => (await call("text", "#program-name")) === "second");
-    const before = (await call("picture")).frame;
-    await sleep(500);
-    result.taken = { program: await call("text", "#program-name"), picture: await pictureAfter(before + 3, "a picture after the take") };
-    step = "a module fault";
     const rest = async (method, route, body, type = "application/json") => {
       const r = await fetch(`${opts.base}/api/v1${route}`, { method, headers: { Authorization: `Bearer ${opts.token}`, "Content-Type": type }, body: type === "application/json" ? JSON.stringify(body) : body });
       if (!r.ok) throw new Error(`${method} ${route}: ${r.status} ${await r.text()}`);
-      return r.json();
+      const text = await r.text();
+      return text ? JSON.parse(text) : null;
     };
-    const hostile = await rest("POST", "/modules", fs.readFileSync(opts.hostile), "application/wasm");
+    const t = { opts, page, open, call, evaluate, waitFor, sleep, rest, requests, step: (name) => (step = name) };
+    const lowerThird = (await rest("GET", "/modules")).modules.find((m) => m.name.startsWith("Lower third")).hash;
+    result.preview = await steps.previewMonitor(t, lowerThird);
+    result.dropped = await steps.dropTransition(t);
+    result.take = await steps.takeWithTransition(t, result.dropped.option);
+    result.z = await steps.visibilityAndZ(t, lowerThird);
+    result.swap = await steps.swapFromLibrary(t);
+    step = "choosing main as the preview scene again";
+    await call("setValue", "#preview-scene", "main");
+    result.preview_main = await steps.pictureWhere(t, "preview", "main on the preview monitor", (p) => p.scene === "main" && p.green > 0.02);
+    await evaluate(`window.scrollTo(0, 0); true`);
+    await shot("dashboard-1280x720.png", 1280, 720);
+    result.outputs = await steps.outputs(t);
+    result.inputs = await steps.inputs(t);
+    result.charts = await steps.charts(t);
+    await evaluate(`document.querySelector("#chart-frame").scrollIntoView(); true`);
+    await shot("dashboard-1280x720-charts.png", 1280, 720);
+    await evaluate(`window.scrollTo(0, document.body.scrollHeight); true`);
+    await shot("dashboard-1280x720-bottom.png", 1280, 720);
+    result.monitor_modes = { program: await evaluate(`document.getElementById("program-monitor").dataset.mode`), preview: await evaluate(`document.getElementById("preview-monitor").dataset.mode`) };
+
+    step = "a module fault";
+    const hostileBytes = fs.readFileSync(path.join(opts.guests, "guest_hostile.wasm"));
+    const hostile = await rest("POST", "/modules", hostileBytes, "application/wasm");
     await rest("POST", "/layers", { id: "bad", scene: "second", module: hostile.hash, props: { mode: "ok" } });
     await waitFor("the hostile layer's card", 10000, () => evaluate(`!!document.querySelector('[data-layer="bad"] input[name="mode"]')`));
     await call("setValue", '[data-layer="bad"] input[name="mode"]', "panic");
@@ -298,6 +288,8 @@ async function main() {
     await evaluate(`window.scrollTo(0, document.body.scrollHeight); true`);
     await shot("dashboard-390x844-bottom.png", 390, 844, true);
     result.phone_overflow_px = await evaluate(`document.documentElement.scrollWidth - window.innerWidth`);
+
+    result.recover = await steps.monitorsRecover(t);
 
     step = "a refused token in the session";
     await evaluate(`sessionStorage.setItem("showrunner.token", "stale"); true`);
