@@ -153,6 +153,11 @@ impl Cluster {
 }
 
 /// `redis://user:secret@host` → `redis://user:***@host`, for messages and logs.
+/// `url` with its password replaced by `****`, for logs and the shown config.
+pub fn redacted_url(url: &str) -> String {
+    redact_password(url)
+}
+
 fn redact_password(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|at| at + 3) else {
         return url.to_owned();

@@ -223,6 +223,9 @@ function onEvent(event) {
       notice(event.needs_restart.length ? "warn" : "info", `Settings reloaded: applied ${applied}${waiting}`, "config");
       break;
     }
+    case "cluster_status":
+      notice(event.up ? "info" : "fault", `Cluster: ${event.message}`, "cluster");
+      break;
     case "config_rejected":
       notice("fault", `The changed settings file was not used: ${event.reason}`, "config");
       break;

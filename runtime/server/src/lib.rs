@@ -5,6 +5,7 @@
 //! the binary's `cli`.
 
 pub mod api;
+pub mod cluster;
 pub mod config;
 pub mod metrics;
 pub mod show;

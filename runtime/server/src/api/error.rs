@@ -44,6 +44,14 @@ pub enum ApiError {
     InvalidModule { reason: String },
     #[error("not ready: {0}")]
     Unavailable(String),
+    /// The change was based on a version that is no longer current (`If-Match`, or
+    /// another node changed it first).
+    #[error("{what} is at version {current}, not {expected}: read it again and retry on top of version {current}")]
+    VersionConflict { what: String, expected: u64, current: u64 },
+    /// This node is in a cluster and Redis cannot be reached: changes are refused
+    /// (the show stays on air from local state).
+    #[error("the cluster's Redis cannot be reached ({0}); the show stays on air, changes are refused until it is back")]
+    ClusterUnavailable(String),
     /// A monitor has no picture to give (no preview scene, nothing rendered yet).
     #[error("{0}")]
     NoPicture(String),
@@ -70,6 +78,8 @@ impl ApiError {
             ApiError::InvalidModule { .. } => "invalid_module",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::NoPicture(_) => "no_picture",
+            ApiError::VersionConflict { .. } => "version_conflict",
+            ApiError::ClusterUnavailable(_) => "cluster_unavailable",
             ApiError::Unprocessable { code, .. } => code,
             ApiError::Internal(_) => "internal",
         }
@@ -81,11 +91,11 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound { .. } | ApiError::NoPicture(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::VersionConflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::InvalidModule { .. } | ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::ClusterUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -95,6 +105,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { limit_bytes } => serde_json::json!({ "limit_bytes": limit_bytes }),
             ApiError::UnsupportedMediaType { found, accepted } => serde_json::json!({ "found": found, "accepted": accepted }),
             ApiError::InvalidModule { reason } => serde_json::json!({ "reason": reason }),
+            ApiError::VersionConflict { expected, current, .. } => serde_json::json!({ "expected_version": expected, "current_version": current }),
             ApiError::Unprocessable { details, .. } => details.clone(),
             _ => serde_json::json!({}),
         }

@@ -67,6 +67,8 @@ pub struct ApiState {
     pub inputs: Arc<crate::show::inputs::InputManager>,
     /// The show's Prometheus metrics (`GET /metrics`).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Set when this node shares its show through Redis (`redis` in the config).
+    pub cluster: Option<Arc<crate::cluster::ClusterLink>>,
 }
 
 impl ApiState {
@@ -78,7 +80,12 @@ impl ApiState {
         show: ShowHandle,
         inputs: Arc<crate::show::inputs::InputManager>,
     ) -> ApiState {
-        ApiState { store, host, token, limits: limits::LiveLimits::new(limits), started: Instant::now(), edits: Arc::new(tokio::sync::Mutex::new(())), inputs, metrics: show.metrics().clone(), show }
+        ApiState { store, host, token, limits: limits::LiveLimits::new(limits), started: Instant::now(), edits: Arc::new(tokio::sync::Mutex::new(())), inputs, metrics: show.metrics().clone(), show, cluster: None }
+    }
+
+    /// The same state, sharing its show through `link`.
+    pub fn with_cluster(self, link: Arc<crate::cluster::ClusterLink>) -> ApiState {
+        ApiState { cluster: Some(link), ..self }
     }
 }
 

@@ -93,7 +93,10 @@ pub async fn upload(State(state): State<ApiState>, request: Request) -> Result<(
         }
         _ => Bytes::from_request(request, &state).await.map_err(|rejection| ApiError::from_body_rejection(rejection, limit))?,
     };
-    let (store, host) = (state.store.clone(), state.host.clone());
+    if let Some(link) = &state.cluster {
+        link.check_up()?;
+    }
+    let (store, host, kept) = (state.store.clone(), state.host.clone(), bytes.clone());
     let (status, record, module) = tokio::task::spawn_blocking(move || {
         let module = host.load(&bytes).map_err(|e| ApiError::InvalidModule { reason: e.to_string() })?;
         let hash = Store::module_hash(&bytes);
@@ -111,6 +114,10 @@ pub async fn upload(State(state): State<ApiState>, request: Request) -> Result<(
         Ok::<_, ApiError>((StatusCode::CREATED, record, module))
     })
     .await??;
+    // Other nodes of the cluster fetch it by hash when a layer uses it.
+    if let Some(link) = &state.cluster {
+        link.cluster()?.put_blob(&record.hash, &kept).await.map_err(crate::cluster::api_error)?;
+    }
     let body = ModuleBody { props: module.info.props.clone(), world: module.world.name(), ..ModuleBody::from(record) };
     Ok((status, Json(body)))
 }

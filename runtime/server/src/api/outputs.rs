@@ -55,6 +55,8 @@ pub struct OutputBody {
     pub bytes_sent: u64,
     pub bitrate_kbps: u32,
     pub reconnects: u32,
+    /// In a cluster: the node pushing it (the holder of its lease), or null.
+    pub owner: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -87,7 +89,7 @@ fn body(status: &OutputStatus) -> OutputBody {
         OutputState::Failed { error } => Some(error.clone()),
         _ => None,
     };
-    OutputBody { id: status.id.clone(), target: status.target.clone(), state: status.state.name().into(), error, bytes_sent: status.bytes_sent, bitrate_kbps: status.bitrate_kbps, reconnects: status.reconnects }
+    OutputBody { id: status.id.clone(), target: status.target.clone(), state: status.state.name().into(), error, bytes_sent: status.bytes_sent, bitrate_kbps: status.bitrate_kbps, reconnects: status.reconnects, owner: None }
 }
 
 async fn stored(state: &ApiState) -> Result<(Vec<OutputDoc>, ShowDoc), ApiError> {
@@ -100,6 +102,16 @@ async fn stored(state: &ApiState) -> Result<(Vec<OutputDoc>, ShowDoc), ApiError>
     .await?
 }
 
+
+/// The stored destinations and whether the stream is on.
+pub async fn stored_outputs(state: &ApiState) -> Result<(Vec<OutputDoc>, bool), ApiError> {
+    stored(state).await.map(|(docs, show)| (docs, show.streaming))
+}
+
+/// In a cluster, 503 while Redis is down (outputs are shared).
+fn cluster_up(state: &ApiState) -> Result<(), ApiError> {
+    state.cluster.as_ref().map_or(Ok(()), |link| link.check_up())
+}
 
 /// The running encoder's outputs, if it runs.
 async fn running(state: &ApiState) -> Result<Option<LiveOutputs>, ApiError> {
@@ -120,13 +132,27 @@ pub async fn outputs_body(state: &ApiState) -> Result<OutputsBody, ApiError> {
     let (docs, show) = stored(state).await?;
     let live = running(state).await?;
     let statuses = live.as_ref().map(LiveOutputs::statuses).unwrap_or_default();
-    let outputs = docs
-        .iter()
-        .map(|doc| match statuses.iter().find(|s| s.id == doc.id) {
-            Some(status) => body(status),
-            None => OutputBody { id: doc.id.clone(), target: mask_stream_key(&doc.url), state: "off".into(), error: None, bytes_sent: 0, bitrate_kbps: 0, reconnects: 0 },
-        })
-        .collect();
+    let mut outputs = Vec::with_capacity(docs.len());
+    for doc in &docs {
+        let owner = match state.cluster.as_ref().and_then(|link| link.cluster().ok()) {
+            Some(cluster) => cluster.owner(&crate::cluster::outputs::lease_name(&doc.id)).await.ok().flatten(),
+            None => None,
+        };
+        let pushed_elsewhere = owner.is_some() && owner.as_deref() != state.cluster.as_ref().map(|l| l.node_id());
+        outputs.push(match statuses.iter().find(|s| s.id == doc.id) {
+            Some(status) => OutputBody { owner, ..body(status) },
+            None => OutputBody {
+                id: doc.id.clone(),
+                target: mask_stream_key(&doc.url),
+                state: if pushed_elsewhere { "remote".into() } else { "off".into() },
+                error: None,
+                bytes_sent: 0,
+                bitrate_kbps: 0,
+                reconnects: 0,
+                owner,
+            },
+        });
+    }
     let recording = statuses.iter().find(|s| s.id == RECORDING_ID).map(body);
     Ok(OutputsBody { streaming: show.streaming, outputs, recording })
 }
@@ -148,12 +174,15 @@ pub async fn add(State(state): State<ApiState>, request: Body<NewOutput>) -> Res
         return Err(invalid(format!("{} is not an rtmp:// or rtmps:// URL", mask_stream_key(&request.url))));
     }
     super::show_routes::finish(async move {
+        cluster_up(&state)?;
         let _edit = state.edits.lock().await;
         let (docs, show) = stored(&state).await?;
         if docs.iter().any(|d| d.id == request.id) {
             return Err(ApiError::Conflict(format!("an output named {:?} exists already", request.id)));
         }
+        // In a cluster the output leases start it (on whichever node takes it).
         if show.streaming
+            && state.cluster.is_none()
             && let Some(outputs) = running(&state).await?
         {
             outputs.add_rtmp(&request.id, &request.url).map_err(|e| invalid(e.to_string()))?;
@@ -171,12 +200,15 @@ pub async fn add(State(state): State<ApiState>, request: Body<NewOutput>) -> Res
 pub async fn remove(State(state): State<ApiState>, id: Result<Path<String>, PathRejection>) -> Result<StatusCode, ApiError> {
     let Path(id) = id?;
     super::show_routes::finish(async move {
+        cluster_up(&state)?;
         let _edit = state.edits.lock().await;
         let (docs, _) = stored(&state).await?;
         if !docs.iter().any(|d| d.id == id) {
             return Err(ApiError::NotFound { what: format!("output {:?}", id.chars().take(80).collect::<String>()) });
         }
-        if let Some(outputs) = running(&state).await? {
+        if state.cluster.is_none()
+            && let Some(outputs) = running(&state).await?
+        {
             let _ = outputs.remove(&id);
         }
         persist(&state, vec![DocOp::Delete(DocKind::Output, id)]).await?;
@@ -186,8 +218,11 @@ pub async fn remove(State(state): State<ApiState>, id: Result<Path<String>, Path
 }
 
 async fn set_streaming(state: &ApiState, on: bool) -> Result<(), ApiError> {
+    cluster_up(state)?;
     let (docs, mut show) = stored(state).await?;
-    if on {
+    if state.cluster.is_some() {
+        // The output leases start and stop the destinations on the nodes that hold them.
+    } else if on {
         let outputs = state.show.ask(Request::StartEncoder).await?;
         for doc in &docs {
             if outputs.status(&doc.id).is_none() {
@@ -279,6 +314,10 @@ pub async fn stop_recording(State(state): State<ApiState>) -> Result<Json<Output
 
 /// Puts the stream back on after a restart if it was on; returns whether it did.
 pub async fn resume_stream(state: &ApiState) -> Result<bool, ApiError> {
+    if state.cluster.is_some() {
+        // In a cluster the output leases bring the destinations back, on whichever node takes them.
+        return Ok(false);
+    }
     let (_, show) = stored(state).await?;
     if show.streaming {
         let _edit = state.edits.lock().await;

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use serde_json::Value;
 
@@ -104,17 +104,19 @@ pub async fn get_layer(State(state): State<ApiState>, id: Id) -> Result<Json<Lay
 #[utoipa::path(patch, path = "/api/v1/layers/{id}", tag = "layers", security(("bearer" = [])), params(("id" = String, Path)), request_body = LayerPatchBody,
     responses((status = 200, body = LayerBody), (status = 400, body = ApiErrorBody), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
         (status = 422, description = "Not a valid placement (`invalid_show`)", body = ApiErrorBody)))]
-pub async fn update_layer(State(state): State<ApiState>, id: Id, body: Body<LayerPatchBody>) -> Result<Json<LayerBody>, ApiError> {
+pub async fn update_layer(State(state): State<ApiState>, id: Id, headers: HeaderMap, body: Body<LayerPatchBody>) -> Result<Json<LayerBody>, ApiError> {
     let Path(id) = id?;
+    let expected = if_match(&headers)?;
     let body = parse(&state, body)?;
-    Ok(Json(finish(async move { ops::update_layer(&state, &id, body).await }).await?))
+    Ok(Json(finish(async move { ops::update_layer(&state, &id, body, expected).await }).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/layers/{id}", tag = "layers", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
-pub async fn remove_layer(State(state): State<ApiState>, id: Id) -> Result<StatusCode, ApiError> {
+pub async fn remove_layer(State(state): State<ApiState>, id: Id, headers: HeaderMap) -> Result<StatusCode, ApiError> {
     let Path(id) = id?;
-    finish(async move { ops::remove_layer(&state, &id).await }).await?;
+    let expected = if_match(&headers)?;
+    finish(async move { ops::remove_layer(&state, &id, expected).await }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -122,10 +124,11 @@ pub async fn remove_layer(State(state): State<ApiState>, id: Id) -> Result<Statu
 #[utoipa::path(patch, path = "/api/v1/layers/{id}/props", tag = "layers", security(("bearer" = [])), params(("id" = String, Path)), request_body = Object,
     responses((status = 200, body = LayerBody), (status = 400, body = ApiErrorBody), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
         (status = 422, description = "A prop the module does not have, of the wrong type or out of range (`invalid_prop`; `details.prop` names it); none changed", body = ApiErrorBody)))]
-pub async fn set_props(State(state): State<ApiState>, id: Id, body: Body<BTreeMap<String, Value>>) -> Result<Json<LayerBody>, ApiError> {
+pub async fn set_props(State(state): State<ApiState>, id: Id, headers: HeaderMap, body: Body<BTreeMap<String, Value>>) -> Result<Json<LayerBody>, ApiError> {
     let Path(id) = id?;
+    let expected = if_match(&headers)?;
     let body = parse(&state, body)?;
-    Ok(Json(finish(async move { ops::set_props(&state, &id, body).await }).await?))
+    Ok(Json(finish(async move { ops::set_props(&state, &id, body, expected).await }).await?))
 }
 
 /// Sends an event (`play`, `stop`, `next`, `update` or the module's own) to a layer.
@@ -144,10 +147,11 @@ pub async fn event(State(state): State<ApiState>, id: Id, body: Body<EventBody>)
     responses((status = 200, body = SwapResult), (status = 400, body = ApiErrorBody), (status = 401, body = ApiErrorBody),
         (status = 404, description = "Unknown layer or module (`not_found`)", body = ApiErrorBody),
         (status = 422, description = "The new module did not start (`swap_failed`, with the reason) or is not a scene (`wrong_module_kind`); the old one stays live", body = ApiErrorBody)))]
-pub async fn swap(State(state): State<ApiState>, id: Id, body: Body<SwapBody>) -> Result<Json<SwapResult>, ApiError> {
+pub async fn swap(State(state): State<ApiState>, id: Id, headers: HeaderMap, body: Body<SwapBody>) -> Result<Json<SwapResult>, ApiError> {
     let Path(id) = id?;
+    let expected = if_match(&headers)?;
     let body = parse(&state, body)?;
-    Ok(Json(finish(async move { ops::swap(&state, &id, body).await }).await?))
+    Ok(Json(finish(async move { ops::swap(&state, &id, body, expected).await }).await?))
 }
 
 /// Lifts a layer's quarantine; its module is tried again at the next frame.
@@ -183,4 +187,12 @@ pub async fn preview_jpg(State(state): State<ApiState>) -> Result<Response, ApiE
     let monitor = &state.show.monitors().program;
     let image = super::monitors::fresh_picture(monitor).await?;
     Ok(super::monitors::jpeg_response(&image, monitor.scene()))
+}
+
+/// The layer version a change is based on, from `If-Match: "N"` (or `N`); none: no check.
+fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let text = value.to_str().unwrap_or_default().trim();
+    let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
+    text.parse().map(Some).map_err(|_| ApiError::BadRequest(format!("If-Match {text:?}: send the layer's `version`, e.g. If-Match: \"3\"")))
 }

@@ -33,6 +33,9 @@ pub struct LayerBody {
     pub visible: bool,
     /// Higher draws on top; ties keep creation order.
     pub z: i32,
+    /// Bumped by every saved change of the layer (in a cluster: the cluster's version).
+    /// Send it back as `If-Match` to refuse a change based on an older one (409).
+    pub version: u64,
 }
 
 impl LayerBody {
@@ -47,6 +50,7 @@ impl LayerBody {
             crop: layer.crop,
             visible: layer.visible,
             z: layer.z,
+            version: 0,
         }
     }
 }

@@ -294,6 +294,14 @@ fn result<T: Serialize>(value: &T) -> Result<Value, ApiError> {
     serde_json::to_value(value).map_err(|e| ApiError::Internal(format!("a reply could not be encoded: {e}")))
 }
 
+/// Takes the optional `version` arg: the layer version a change is based on (as `If-Match`).
+fn take_version(op: &str, args: &mut Map<String, Value>) -> Result<Option<u64>, ApiError> {
+    match args.remove("version") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_u64().map(Some).ok_or_else(|| ApiError::BadRequest(format!("`{op}`: `version` is the layer's version, a whole number"))),
+    }
+}
+
 async fn dispatch(state: &ApiState, op: &str, mut args: Map<String, Value>) -> Result<Value, ApiError> {
     match op {
         "show" => {
@@ -307,21 +315,25 @@ async fn dispatch(state: &ApiState, op: &str, mut args: Map<String, Value>) -> R
         "remove_scene" => ops::remove_scene(state, &args_as::<SceneName>(op, args)?.name).await.map(|()| Value::Null),
         "add_layer" => result(&ops::add_layer(state, args_as(op, args)?).await?),
         "update_layer" => {
-            let id = take_id(op, &mut args)?;
-            result(&ops::update_layer(state, &id, args_as(op, args)?).await?)
+            let (id, expected) = (take_id(op, &mut args)?, take_version(op, &mut args)?);
+            result(&ops::update_layer(state, &id, args_as(op, args)?, expected).await?)
         }
         "set_props" => {
+            let expected = take_version(op, &mut args)?;
             let SetProps { id, props } = args_as(op, args)?;
-            result(&ops::set_props(state, &id, props).await?)
+            result(&ops::set_props(state, &id, props, expected).await?)
         }
-        "remove_layer" => ops::remove_layer(state, &args_as::<LayerId>(op, args)?.id).await.map(|()| Value::Null),
+        "remove_layer" => {
+            let expected = take_version(op, &mut args)?;
+            ops::remove_layer(state, &args_as::<LayerId>(op, args)?.id, expected).await.map(|()| Value::Null)
+        }
         "event" => {
             let id = take_id(op, &mut args)?;
             ops::event(state, &id, args_as(op, args)?).await.map(|()| Value::Null)
         }
         "swap" => {
-            let id = take_id(op, &mut args)?;
-            result(&ops::swap(state, &id, args_as(op, args)?).await?)
+            let (id, expected) = (take_id(op, &mut args)?, take_version(op, &mut args)?);
+            result(&ops::swap(state, &id, args_as(op, args)?, expected).await?)
         }
         "release" => ops::release(state, &args_as::<LayerId>(op, args)?.id).await.map(|()| Value::Null),
         "set_preview" => result(&ops::set_preview(state, args_as(op, args)?).await?),

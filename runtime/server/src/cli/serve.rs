@@ -97,8 +97,17 @@ pub fn serve(args: &ConfigArgs, host: Arc<Host>, services: &super::services::Ren
     }
     let inputs = Arc::new(inputs);
     let limits = ApiLimits { max_module_bytes: config.max_module_bytes, max_body_bytes: config.max_body_bytes };
-    let state = ApiState::new(store, host, token, limits, show.handle(), inputs);
+    let mut state = ApiState::new(store, host, token, limits, show.handle(), inputs);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    if let Some(url) = &config.redis {
+        let node_id = config.node_id.clone().unwrap_or_else(|| default_node_id(config.listen));
+        let link = showrunner_server::cluster::ClusterLink::new(&node_id);
+        state = state.with_cluster(link.clone());
+        eprintln!("cluster: node {node_id} of show {:?} on {}", config.cluster_name, showrunner_cluster::redacted_url(url));
+        // Joins in the background: the show is on air from local state meanwhile.
+        let _guard = runtime.enter();
+        drop(showrunner_server::cluster::sync::connect_and_join(state.clone(), link, url.clone(), config.cluster_name.clone()));
+    }
     let _config_watch = match &args.config {
         Some(path) => {
             let targets = super::config_watch::LiveTargets { show: show.handle(), limits: state.limits.clone(), runtime: runtime.handle().clone() };
@@ -133,4 +142,11 @@ pub fn serve(args: &ConfigArgs, host: Arc<Host>, services: &super::services::Ren
     eprintln!("stopped");
     served?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A node id from the host name and the listen port (`HOST-PORT`, cut to the allowed characters).
+fn default_node_id(listen: SocketAddr) -> String {
+    let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+    let host: String = host.trim().chars().filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c)).take(48).collect();
+    format!("{}-{}", if host.is_empty() { "node" } else { &host }, listen.port())
 }

@@ -33,6 +33,9 @@ pub enum Key {
     OutputHeight,
     OutputFps,
     OutputBitrateKbps,
+    Redis,
+    NodeId,
+    ClusterName,
 }
 
 /// A value before it is typed: text from the environment, or a TOML value from the file.
@@ -82,7 +85,7 @@ impl RawValue<'_> {
 
 impl Key {
     /// Every setting, in the order the file and the display list them.
-    pub const ALL: [Key; 12] = [
+    pub const ALL: [Key; 15] = [
         Key::Listen,
         Key::DataDir,
         Key::Token,
@@ -95,6 +98,9 @@ impl Key {
         Key::OutputHeight,
         Key::OutputFps,
         Key::OutputBitrateKbps,
+        Key::Redis,
+        Key::NodeId,
+        Key::ClusterName,
     ];
 
     /// The dotted name in the TOML file, e.g. `output.fps`.
@@ -112,6 +118,9 @@ impl Key {
             Key::OutputHeight => "output.height",
             Key::OutputFps => "output.fps",
             Key::OutputBitrateKbps => "output.bitrate_kbps",
+            Key::Redis => "redis",
+            Key::NodeId => "node_id",
+            Key::ClusterName => "cluster_name",
         }
     }
 
@@ -130,6 +139,9 @@ impl Key {
             Key::OutputHeight => "SHOWRUNNER_OUTPUT_HEIGHT",
             Key::OutputFps => "SHOWRUNNER_OUTPUT_FPS",
             Key::OutputBitrateKbps => "SHOWRUNNER_OUTPUT_BITRATE_KBPS",
+            Key::Redis => "SHOWRUNNER_REDIS",
+            Key::NodeId => "SHOWRUNNER_NODE_ID",
+            Key::ClusterName => "SHOWRUNNER_CLUSTER_NAME",
         }
     }
 
@@ -148,6 +160,9 @@ impl Key {
             Key::OutputHeight => "an even integer from 16 to 4320",
             Key::OutputFps => "an integer from 1 to 120",
             Key::OutputBitrateKbps => "an integer from 200 to 50000",
+            Key::Redis => "a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/",
+            Key::NodeId => "1 to 64 of A-Z, a-z, 0-9, `-`, `_` and `.`",
+            Key::ClusterName => "1 to 64 of A-Z, a-z, 0-9, `-`, `_` and `.`",
         }
     }
 
@@ -210,6 +225,9 @@ impl Key {
             Key::OutputHeight => config.output.height = raw.as_u32().ok_or_else(bad)?,
             Key::OutputFps => config.output.fps = raw.as_u32().ok_or_else(bad)?,
             Key::OutputBitrateKbps => config.output.bitrate_kbps = raw.as_u32().ok_or_else(bad)?,
+            Key::Redis => config.redis = Some(raw.as_text().ok_or_else(bad)?.trim().to_owned()),
+            Key::NodeId => config.node_id = Some(raw.as_text().ok_or_else(bad)?.trim().to_owned()),
+            Key::ClusterName => config.cluster_name = raw.as_text().ok_or_else(bad)?.trim().to_owned(),
         }
         if self.violation(config).is_some() {
             return Err(bad());
@@ -243,6 +261,9 @@ impl Key {
             }
             Key::OutputFps => (1..=120).contains(&output.fps),
             Key::OutputBitrateKbps => (200..=50_000).contains(&output.bitrate_kbps),
+            Key::Redis => config.redis.as_deref().is_none_or(|url| url.starts_with("redis://") || url.starts_with("rediss://")),
+            Key::NodeId => config.node_id.as_deref().is_none_or(is_cluster_name),
+            Key::ClusterName => is_cluster_name(&config.cluster_name),
         };
         if ok {
             return None;
@@ -260,8 +281,16 @@ impl Key {
             Key::OutputHeight => output.height.to_string(),
             Key::OutputFps => output.fps.to_string(),
             Key::OutputBitrateKbps => output.bitrate_kbps.to_string(),
+            Key::Redis => "the Redis URL (not shown: it may hold a password)".to_owned(),
+            Key::NodeId => format!("{:?}", config.node_id.as_deref().unwrap_or_default()),
+            Key::ClusterName => format!("{:?}", config.cluster_name),
         })
     }
+}
+
+/// Whether `name` can name a node or a cluster: 1 to 64 of A-Z, a-z, 0-9, `-`, `_`, `.`.
+pub fn is_cluster_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
 
 /// Whether `token` can be sent as a bearer token: 1 to 1024 visible ASCII characters.

@@ -57,6 +57,12 @@ pub struct ServeConfig {
     pub ingest_listen: SocketAddr,
     /// The `[output]` table: the video the show renders.
     pub output: OutputConfig,
+    /// Redis URL: set, the node shares its show with the other nodes of `cluster_name`.
+    pub redis: Option<String>,
+    /// This node's name in the cluster; `None`: the host name and the listen port.
+    pub node_id: Option<String>,
+    /// The show the nodes share (nodes on one Redis with the same name run one show).
+    pub cluster_name: String,
 }
 
 /// The `[output]` table: size, rate and bitrate of the rendered video.
@@ -134,6 +140,9 @@ impl Default for ServeConfig {
             log_level: "warn".to_owned(),
             ingest_listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 1935)),
             output: OutputConfig::default(),
+            redis: None,
+            node_id: None,
+            cluster_name: "show".to_owned(),
         }
     }
 }
@@ -150,6 +159,9 @@ impl std::fmt::Debug for ServeConfig {
             .field("log_level", &self.log_level)
             .field("ingest_listen", &self.ingest_listen)
             .field("output", &self.output)
+            .field("redis", &self.redis.as_ref().map(|_| "****"))
+            .field("node_id", &self.node_id)
+            .field("cluster_name", &self.cluster_name)
             .finish()
     }
 }
@@ -236,6 +248,9 @@ impl ServeConfig {
             log_level: &self.log_level,
             ingest_listen: self.ingest_listen.to_string(),
             output: &self.output,
+            redis: self.redis.as_deref().map(showrunner_cluster::redacted_url),
+            node_id: self.node_id.as_deref(),
+            cluster_name: &self.cluster_name,
         };
         toml::to_string(&shown).unwrap_or_else(|error| {
             format!("# the configuration cannot be shown as TOML: {error}\n")
@@ -255,4 +270,9 @@ struct DisplayConfig<'a> {
     log_level: &'a str,
     ingest_listen: String,
     output: &'a OutputConfig,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redis: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node_id: Option<&'a str>,
+    cluster_name: &'a str,
 }

@@ -49,6 +49,9 @@ fn same(key: Key, a: &ServeConfig, b: &ServeConfig) -> bool {
         Key::OutputHeight => a.output.height == b.output.height,
         Key::OutputFps => a.output.fps == b.output.fps,
         Key::OutputBitrateKbps => a.output.bitrate_kbps == b.output.bitrate_kbps,
+        Key::Redis => a.redis == b.redis,
+        Key::NodeId => a.node_id == b.node_id,
+        Key::ClusterName => a.cluster_name == b.cluster_name,
     }
 }
 

@@ -60,6 +60,8 @@ pub enum ShowEvent {
     ConfigReloaded { applied: Vec<String>, needs_restart: Vec<String> },
     /// The config file changed but cannot be used; the settings in force stay.
     ConfigRejected { reason: String },
+    /// This node's link to the cluster's Redis went down or came back (or it resynced).
+    ClusterStatus { up: bool, message: String },
     /// A frame took more than 75 % of the frame interval, or frames were late or
     /// dropped in the last second (see `show::alerts`).
     PerformanceWarning { kind: super::alerts::WarningKind, message: String, frame_ms_max: f64, budget_ms: f64, frames_late: u64, frames_dropped: u64 },

@@ -17,6 +17,8 @@ use showrunner_media::{PreviewEncoder, PreviewError, PreviewImage, PreviewSettin
 
 /// Pictures a second on each monitor while it is watched.
 pub const MONITOR_FPS: f32 = 10.0;
+/// The box monitor pictures fit in.
+pub const MONITOR_SIZE: (u32, u32) = (640, 360);
 /// How long one look keeps a monitor running.
 pub const WATCH_HOLD: Duration = Duration::from_secs(3);
 
@@ -52,7 +54,7 @@ pub struct Monitor {
 
 impl Monitor {
     pub fn start(kind: MonitorKind) -> Result<Monitor, PreviewError> {
-        let settings = PreviewSettings { fps: MONITOR_FPS, ..PreviewSettings::default() };
+        let settings = PreviewSettings { fps: MONITOR_FPS, max_width: MONITOR_SIZE.0, max_height: MONITOR_SIZE.1, ..PreviewSettings::default() };
         Ok(Monitor { kind, encoder: PreviewEncoder::start(kind.name(), settings)?, started: Instant::now(), watched_until_ms: AtomicU64::new(0), scene: Mutex::new(None) })
     }
 

@@ -1,8 +1,9 @@
-//! What the `showrunner` command tests share: where the built guest modules are, and
-//! running the binary with a throwaway module cache.
+//! What the `showrunner` command tests share: where the built guest modules are,
+//! running the binary with a throwaway module cache, and a throwaway `redis-server`.
 
 #![allow(dead_code, clippy::expect_used)]
 
+pub mod redis;
 pub mod serve_process;
 pub mod show;
 

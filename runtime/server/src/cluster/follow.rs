@@ -1,0 +1,206 @@
+//! Applies the cluster's changes to this node's show: each change another node made
+//! (a scene added or removed, a layer added, placed, given props, swapped or removed,
+//! program and preview) is turned into the same frame-thread requests the API makes,
+//! then kept in the local store. Runs on a task of its own, under the API's edit lock,
+//! so local and remote changes are applied one at a time.
+//!
+//! Must not: write to Redis (the node that made a change already did), or stop
+//! following because one change cannot be applied (it is logged and the next one comes).
+
+use std::time::Duration;
+
+use serde_json::Value;
+use showrunner_cluster::{Change, ChangeId, ChangeOp, ClusterError, Health};
+use showrunner_engine::LayerPatch;
+use std::sync::Arc;
+
+use super::{ClusterLink, doc_kind};
+use crate::api::ApiState;
+use crate::api::show_ops::load_module;
+use crate::show::docs::{LayerDoc, ShowDoc};
+use crate::show::{Request, ShowEvent};
+use crate::store::{DocKind, DocOp};
+
+/// Pause before a feed that ended is opened again.
+const RESUBSCRIBE_AFTER: Duration = Duration::from_millis(500);
+
+/// Follows the change feed from `from` until the process ends.
+pub fn spawn(state: ApiState, link: Arc<ClusterLink>, from: ChangeId) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move { run(state, link, from).await })
+}
+
+async fn run(state: ApiState, link: Arc<ClusterLink>, mut from: ChangeId) {
+    let Ok(cluster) = link.cluster().cloned() else { return };
+    let mut health = cluster.watch_health();
+    loop {
+        let mut feed = match cluster.subscribe(Some(from)).await {
+            Ok(feed) => feed,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot follow the cluster's changes; retrying");
+                tokio::time::sleep(RESUBSCRIBE_AFTER).await;
+                continue;
+            }
+        };
+        loop {
+            tokio::select! {
+                next = feed.next() => match next {
+                    Some(Ok(change)) => {
+                        from = change.id;
+                        apply_change(&state, &link, change).await;
+                    }
+                    Some(Err(ClusterError::Trimmed { .. })) => {
+                        state.show.bus().publish(ShowEvent::ClusterStatus { up: true, message: "changes were missed; resyncing the show from Redis".into() });
+                        match super::sync::resync(&state, &link).await {
+                            Ok(position) => from = position,
+                            Err(e) => tracing::error!(error = %e, "cannot resync from Redis"),
+                        }
+                        break;
+                    }
+                    Some(Err(e)) => {
+                        tracing::warn!(error = %e, "the cluster's change feed failed; following again");
+                        tokio::time::sleep(RESUBSCRIBE_AFTER).await;
+                        break;
+                    }
+                    None => break,
+                },
+                changed = health.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    let status = health.borrow_and_update().clone();
+                    let event = match status {
+                        Health::Up => ShowEvent::ClusterStatus { up: true, message: "Redis is back: changes are accepted again".into() },
+                        Health::Down { reason } => ShowEvent::ClusterStatus { up: false, message: format!("Redis is down ({reason}): the show stays on air, changes are refused") },
+                    };
+                    eprintln!("cluster: {}", event_message(&event));
+                    state.show.bus().publish(event);
+                }
+            }
+        }
+    }
+}
+
+fn event_message(event: &ShowEvent) -> &str {
+    match event {
+        ShowEvent::ClusterStatus { message, .. } => message,
+        _ => "",
+    }
+}
+
+/// Applies one change of the feed (another node's; this node's own are only noted).
+async fn apply_change(state: &ApiState, link: &ClusterLink, change: Change) {
+    let Some(kind) = doc_kind(&change.kind) else { return };
+    if change.node == link.node_id() {
+        link.note(kind, &change.entity_id, change.version);
+        return;
+    }
+    let doc = match change.op {
+        ChangeOp::Put(bytes) => match serde_json::from_slice::<Value>(&bytes) {
+            Ok(doc) => Some(doc),
+            Err(e) => {
+                tracing::warn!(kind = change.kind, id = change.entity_id, error = %e, "a change from the cluster is not JSON; skipped");
+                return;
+            }
+        },
+        ChangeOp::Delete => None,
+    };
+    // The version is noted under the edit lock: a local change being made now keeps the
+    // version it was based on for its compare-and-set, so it loses (409) rather than
+    // overwrite this one.
+    let _edit = state.edits.lock().await;
+    if !link.note(kind, &change.entity_id, change.version) {
+        return;
+    }
+    if let Err(e) = apply_entity(state, kind, &change.entity_id, doc).await {
+        tracing::warn!(kind = change.kind, id = change.entity_id, node = change.node, error = %e, "cannot apply a change from the cluster");
+    }
+}
+
+/// Makes this node's show hold `doc` as `kind/id` (`None`: removed), then keeps it in
+/// the local store. The caller holds the edit lock.
+pub async fn apply_entity(state: &ApiState, kind: DocKind, id: &str, doc: Option<Value>) -> anyhow::Result<()> {
+    match (kind, &doc) {
+        (DocKind::Scene, Some(_)) => add_scene(state, id).await?,
+        (DocKind::Scene, None) => remove_scene(state, id).await?,
+        (DocKind::Layer, Some(doc)) => put_layer(state, id, serde_json::from_value(doc.clone())?).await?,
+        (DocKind::Layer, None) => remove_layer(state, id).await?,
+        (DocKind::Show, Some(doc)) => put_show(state, serde_json::from_value(doc.clone())?).await?,
+        // Destinations are only kept: the output leases decide which node pushes them.
+        (DocKind::Output, _) | (DocKind::Show, None) => {}
+        (DocKind::Input | DocKind::GuestState, _) => return Ok(()),
+    }
+    let removed_layer = kind == DocKind::Layer && doc.is_none();
+    let mut ops = vec![match doc {
+        Some(doc) => DocOp::Put(kind, id.to_string(), doc),
+        None => DocOp::Delete(kind, id.to_string()),
+    }];
+    if removed_layer {
+        ops.push(DocOp::Delete(DocKind::GuestState, id.to_string()));
+    }
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || store.batch(&ops)).await??;
+    Ok(())
+}
+
+async fn add_scene(state: &ApiState, name: &str) -> anyhow::Result<()> {
+    if state.show.snapshot().await?.spec.scene(name).is_none() {
+        state.show.ask(|reply| Request::AddScene { name: name.to_string(), reply }).await?;
+    }
+    Ok(())
+}
+
+async fn remove_scene(state: &ApiState, name: &str) -> anyhow::Result<()> {
+    if state.show.snapshot().await?.spec.scene(name).is_some() {
+        state.show.ask(|reply| Request::RemoveScene { name: name.to_string(), reply }).await?;
+    }
+    Ok(())
+}
+
+async fn remove_layer(state: &ApiState, id: &str) -> anyhow::Result<()> {
+    if state.show.snapshot().await?.spec.layer(id).is_some() {
+        state.show.ask(|reply| Request::RemoveLayer { layer: id.to_string(), reply }).await?;
+    }
+    Ok(())
+}
+
+async fn put_layer(state: &ApiState, id: &str, doc: LayerDoc) -> anyhow::Result<()> {
+    let snapshot = state.show.snapshot().await?;
+    let current = snapshot.spec.layer(id).map(|(scene, layer)| (scene.name.clone(), layer.clone()));
+    let wanted = doc.layer;
+    let current = match current {
+        Some((scene, _)) if scene != doc.scene => {
+            state.show.ask(|reply| Request::RemoveLayer { layer: id.to_string(), reply }).await?;
+            None
+        }
+        other => other.map(|(_, layer)| layer),
+    };
+    let Some(current) = current else {
+        add_scene(state, &doc.scene).await?;
+        let module = load_module(state, &wanted.module).await?;
+        state.show.ask(|reply| Request::AddLayer { scene: doc.scene.clone(), layer: wanted, module, state: None, reply }).await?;
+        return Ok(());
+    };
+    if current.module != wanted.module {
+        let module = load_module(state, &wanted.module).await?;
+        state.show.ask(|reply| Request::Swap { layer: id.to_string(), module, reply }).await?;
+    }
+    let patch = LayerPatch { transform: Some(wanted.transform), opacity: Some(wanted.opacity), crop: Some(wanted.crop), visible: Some(wanted.visible), z: Some(wanted.z) };
+    state.show.ask(|reply| Request::UpdateLayer { layer: id.to_string(), patch, reply }).await?;
+    if current.props != wanted.props {
+        state.show.ask(|reply| Request::SetProps { layer: id.to_string(), props: wanted.props, reply }).await?;
+    }
+    Ok(())
+}
+
+async fn put_show(state: &ApiState, doc: ShowDoc) -> anyhow::Result<()> {
+    let snapshot = state.show.snapshot().await?;
+    let on_air = snapshot.incoming.as_deref().unwrap_or(&snapshot.program);
+    if on_air != doc.program {
+        add_scene(state, &doc.program).await?;
+        state.show.ask(|reply| Request::Take { scene: doc.program.clone(), transition: None, reply }).await?;
+    }
+    if snapshot.preview != doc.preview {
+        state.show.ask(|reply| Request::SetPreview { scene: doc.preview, reply }).await?;
+    }
+    Ok(())
+}

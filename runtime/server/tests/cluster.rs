@@ -1,0 +1,288 @@
+//! Several real `showrunner serve` nodes on one real `redis-server`: a scene and a layer
+//! added through one node run on the other (its module fetched from Redis) with the same
+//! props, a prop change follows within seconds, a stale `If-Match` is refused with 409
+//! `version_conflict` and changes nothing anywhere, a node started later with an empty
+//! data dir gets the whole show, and with Redis gone mutations answer 503
+//! `cluster_unavailable` while the show keeps rendering. Skipped (with `SKIPPED:`) where
+//! `redis-server` is not installed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::redis::RedisServer;
+use common::serve_process::ServeProcess;
+use serde_json::{Value, json};
+
+const TOKEN: &str = "cluster-test-token";
+/// How long a change made on one node may take to show on another in these tests
+/// (the target is well under a second; this leaves room for a loaded CI machine).
+const PROPAGATION: Duration = Duration::from_secs(5);
+
+/// One `showrunner serve` node of the cluster, with its data dir.
+struct Node {
+    name: &'static str,
+    process: ServeProcess,
+    base: String,
+    agent: ureq::Agent,
+    _dir: tempfile::TempDir,
+}
+
+struct Reply {
+    status: u16,
+    frame_index: Option<u64>,
+    body: Vec<u8>,
+    json: Value,
+}
+
+impl Reply {
+    fn code(&self) -> &str {
+        self.json["code"].as_str().unwrap_or_default()
+    }
+}
+
+impl Node {
+    /// Starts node `name` on an empty data dir of its own, a member of cluster `show` on `redis`.
+    fn start(name: &'static str, redis: &RedisServer) -> Node {
+        let dir = tempfile::tempdir().unwrap();
+        let extra = format!("redis = \"{}\"\nnode_id = \"{name}\"\ncluster_name = \"show\"\n", redis.url());
+        let process = ServeProcess::start_with(dir.path(), TOKEN, &extra);
+        let agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(30))).build().into();
+        Node { name, base: format!("{}/api/v1", process.origin()), process, agent, _dir: dir }
+    }
+
+    /// `method path` with an optional JSON body and `If-Match` value.
+    fn call(&self, method: &str, path: &str, json: Option<&Value>, if_match: Option<&str>) -> Reply {
+        let mut request = ureq::http::Request::builder().method(method).uri(format!("{}{path}", self.base)).header("Authorization", format!("Bearer {TOKEN}"));
+        if let Some(version) = if_match {
+            request = request.header("If-Match", version);
+        }
+        let sent = match json {
+            Some(json) => self.agent.run(request.header("Content-Type", "application/json").body(json.to_string().into_bytes()).unwrap()),
+            None => self.agent.run(request.body(()).unwrap()),
+        };
+        let mut response = sent.unwrap_or_else(|e| panic!("node {}: {method} {path} got no answer: {e}\nlog:\n{}", self.name, self.process.log(4000)));
+        let frame_index = response.headers().get("x-frame-index").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+        let body = response.body_mut().read_to_vec().unwrap();
+        let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        Reply { status: response.status().as_u16(), frame_index, body, json }
+    }
+
+    /// `method path` with `json`, asserting `status`; answers the JSON reply.
+    fn expect(&self, method: &str, path: &str, json: Option<Value>, status: u16) -> Value {
+        let reply = self.call(method, path, json.as_ref(), None);
+        assert_eq!(reply.status, status, "node {}: {method} {path}: {}\nlog:\n{}", self.name, reply.json, self.process.log(4000));
+        reply.json
+    }
+
+    /// Uploads a built guest to this node only; answers its hash.
+    fn upload(&self, guest_crate: &str) -> String {
+        let bytes = std::fs::read(common::guest(guest_crate)).unwrap();
+        let request = ureq::http::Request::builder().method("POST").uri(format!("{}/modules", self.base)).header("Authorization", format!("Bearer {TOKEN}")).header("Content-Type", "application/wasm");
+        let mut response = self.agent.run(request.body(bytes).unwrap()).expect("upload answered");
+        let json: Value = serde_json::from_slice(&response.body_mut().read_to_vec().unwrap()).unwrap_or(Value::Null);
+        assert!(response.status().is_success(), "node {}: upload {guest_crate}: {json}", self.name);
+        json["hash"].as_str().unwrap().to_string()
+    }
+
+    /// The layer as `GET /layers/{id}` shows it, or `None` while it does not exist here.
+    fn layer(&self, id: &str) -> Option<Value> {
+        let reply = self.call("GET", &format!("/layers/{id}"), None, None);
+        (reply.status == 200).then_some(reply.json)
+    }
+
+    /// `GET /show` without the frame counter (which moves on its own).
+    fn show(&self) -> Value {
+        let mut show = self.expect("GET", "/show", None, 200);
+        show.as_object_mut().unwrap().remove("frame");
+        show
+    }
+
+    /// The programme monitor's picture: (frame index, bright pixels).
+    fn program(&self) -> (u64, usize) {
+        let reply = self.call("GET", "/monitors/program", None, None);
+        assert_eq!(reply.status, 200, "node {}: GET /monitors/program: {}", self.name, reply.json);
+        let picture = image::load_from_memory_with_format(&reply.body, image::ImageFormat::Jpeg).expect("a JPEG").to_rgb8();
+        let bright = picture.pixels().filter(|p| p.0.iter().any(|c| *c > 96)).count();
+        (reply.frame_index.expect("x-frame-index"), bright)
+    }
+}
+
+/// Polls `probe` every 20 ms until it answers `Some`, for at most `limit`; answers the
+/// value and how long it took.
+fn within<T>(limit: Duration, what: &str, node: &Node, mut probe: impl FnMut() -> Option<T>) -> (T, Duration) {
+    let start = Instant::now();
+    loop {
+        if let Some(value) = probe() {
+            return (value, start.elapsed());
+        }
+        assert!(start.elapsed() < limit, "node {}: {what} not within {limit:?}\nlog:\n{}", node.name, node.process.log(4000));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Adds scene `interview` and a lower third `name` on scene `main` through `a`, the
+/// module uploaded to `a` only; answers the module's hash.
+fn lower_third_on(a: &Node) -> String {
+    let module = a.upload("scene-lower-third");
+    a.expect("POST", "/scenes", Some(json!({ "name": "interview" })), 201);
+    let layer = json!({ "id": "name", "scene": "main", "module": module, "props": { "name": "Ada Lovelace", "title": "Mathematician" }, "z": 3 });
+    a.expect("POST", "/layers", Some(layer), 201);
+    module
+}
+
+#[test]
+fn a_layer_added_on_one_node_runs_on_the_other_with_its_props_and_module() {
+    let Some(redis) = RedisServer::start_or_skip("a_layer_added_on_one_node_runs_on_the_other_with_its_props_and_module") else { return };
+    let (a, b) = (Node::start("a", &redis), Node::start("b", &redis));
+    let module = lower_third_on(&a);
+
+    let on_a = a.layer("name").expect("the layer on a");
+    let (on_b, took) = within(PROPAGATION, "layer `name` from a", &b, || b.layer("name"));
+    eprintln!("layer added on a seen on b after {took:?}");
+    assert_eq!(on_b, on_a, "b shows the layer exactly as a does (props, placement, module, version)");
+    assert_eq!(on_b["props"]["name"], "Ada Lovelace");
+    b.expect("GET", "/scenes/interview", None, 200);
+    within(PROPAGATION, "the module in GET /modules", &b, || {
+        let modules = b.expect("GET", "/modules", None, 200);
+        modules["modules"].as_array().unwrap().iter().any(|m| m["hash"] == module.as_str()).then_some(())
+    });
+
+    a.expect("PATCH", "/layers/name/props", Some(json!({ "title": "Countess of Lovelace" })), 200);
+    let (_, took) = within(PROPAGATION, "the new title", &b, || b.layer("name").filter(|l| l["props"]["title"] == "Countess of Lovelace"));
+    eprintln!("prop change on a seen on b after {took:?}");
+
+    // Events are per node: playing it on b shows it on b's programme, not on a's.
+    b.expect("POST", "/layers/name/events", Some(json!({ "name": "play" })), 202);
+    let (bright_b, _) = within(Duration::from_secs(15), "a bright programme picture after play", &b, || Some(b.program().1).filter(|bright| *bright > 100));
+    let (_, bright_a) = a.program();
+    assert!(bright_a < 100, "a's lower third was not played: {bright_a} bright pixels on a, {bright_b} on b");
+}
+
+#[test]
+fn a_stale_if_match_is_refused_with_409_and_changes_nothing_on_either_node() {
+    let Some(redis) = RedisServer::start_or_skip("a_stale_if_match_is_refused_with_409_and_changes_nothing_on_either_node") else { return };
+    let (a, b) = (Node::start("a", &redis), Node::start("b", &redis));
+    lower_third_on(&a);
+    within(PROPAGATION, "layer `name` from a", &b, || b.layer("name"));
+
+    let scoreboard = a.upload("scene-scoreboard");
+    let read = a.layer("name").unwrap()["version"].as_u64().expect("a layer has a version");
+    let quoted = format!("\"{read}\"");
+    let first = a.call("PATCH", "/layers/name/props", Some(&json!({ "title": "first" })), Some(&quoted));
+    assert_eq!(first.status, 200, "If-Match {quoted} on the current version: {}", first.json);
+    let written = first.json["version"].as_u64().expect("the reply has the new version");
+    assert!(written > read, "version {written} after the change, {read} before");
+    within(PROPAGATION, "the first title at the new version", &b, || b.layer("name").filter(|l| l["version"] == written && l["props"]["title"] == "first"));
+
+    let plain = read.to_string();
+    for (node, method, path, body) in [
+        (&a, "PATCH", "/layers/name/props", Some(json!({ "title": "stale" }))),
+        (&b, "PATCH", "/layers/name/props", Some(json!({ "title": "stale" }))),
+        (&a, "PATCH", "/layers/name", Some(json!({ "opacity": 0.25 }))),
+        (&a, "POST", "/layers/name/swap", Some(json!({ "module": scoreboard }))),
+        (&b, "DELETE", "/layers/name", None),
+    ] {
+        let stale = node.call(method, path, body.as_ref(), Some(&plain));
+        assert_eq!((stale.status, stale.code()), (409, "version_conflict"), "node {}: {method} {path} with If-Match {plain}: {}", node.name, stale.json);
+        assert_eq!(stale.json["details"]["current_version"], written, "node {}: {method} {path}: {}", node.name, stale.json);
+    }
+
+    std::thread::sleep(Duration::from_millis(500));
+    for node in [&a, &b] {
+        let layer = node.layer("name").unwrap_or_else(|| panic!("node {}: the layer is still there", node.name));
+        assert_eq!((layer["version"].as_u64(), &layer["props"]["title"], &layer["opacity"]), (Some(written), &json!("first"), &json!(1.0)), "node {}: {layer}", node.name);
+    }
+    let current = format!("\"{written}\"");
+    let placed = a.call("PATCH", "/layers/name", Some(&json!({ "opacity": 0.5 })), Some(&current));
+    assert_eq!(placed.status, 200, "If-Match {current} after the refused ones: {}", placed.json);
+
+    // Both nodes change the same version at once: one wins, the other gets 409, and both
+    // end on the winner's change.
+    for round in 0..5 {
+        let base = a.layer("name").unwrap()["version"].as_u64().unwrap();
+        within(PROPAGATION, "a's version", &b, || b.layer("name").filter(|l| l["version"] == base));
+        let tag = &format!("\"{base}\"");
+        let titles = [format!("a {round}"), format!("b {round}")];
+        let replies = std::thread::scope(|scope| {
+            let sent: Vec<_> = [&a, &b].into_iter().zip(&titles).map(|(node, title)| scope.spawn(move || node.call("PATCH", "/layers/name/props", Some(&json!({ "title": title })), Some(tag)))).collect();
+            sent.into_iter().map(|reply| reply.join().unwrap()).collect::<Vec<_>>()
+        });
+        let outcome: Vec<(u16, &str)> = replies.iter().map(|r| (r.status, r.code())).collect();
+        let winner = match outcome.as_slice() {
+            [(200, _), (409, "version_conflict")] => 0,
+            [(409, "version_conflict"), (200, _)] => 1,
+            _ => panic!("round {round}: one 200 and one 409 version_conflict, not {outcome:?}: {} / {}", replies[0].json, replies[1].json),
+        };
+        let version = replies[winner].json["version"].as_u64().unwrap();
+        for node in [&a, &b] {
+            within(PROPAGATION, "the winner's change", node, || node.layer("name").filter(|l| l["props"]["title"] == titles[winner].as_str() && l["version"] == version));
+        }
+    }
+}
+
+#[test]
+fn a_node_started_later_with_an_empty_data_dir_gets_the_whole_show() {
+    let Some(redis) = RedisServer::start_or_skip("a_node_started_later_with_an_empty_data_dir_gets_the_whole_show") else { return };
+    let a = Node::start("a", &redis);
+    let module = lower_third_on(&a);
+    a.expect("POST", "/layers", Some(json!({ "id": "guest", "scene": "interview", "module": module, "props": { "name": "Grace Hopper" } })), 201);
+    a.expect("PATCH", "/layers/guest", Some(json!({ "transform": { "a": 1.0, "b": 0.0, "c": 0.0, "d": 1.0, "e": 12.0, "f": -20.0 }, "opacity": 0.75, "visible": false })), 200);
+    a.expect("POST", "/scenes", Some(json!({ "name": "break" })), 201);
+    a.expect("DELETE", "/scenes/break", None, 204);
+    a.expect("PUT", "/preview", Some(json!({ "scene": "interview" })), 200);
+    let show = a.show();
+
+    let c = Node::start("c", &redis);
+    let joined = Instant::now();
+    let mut on_c = c.show();
+    while on_c != show && joined.elapsed() < PROPAGATION {
+        std::thread::sleep(Duration::from_millis(20));
+        on_c = c.show();
+    }
+    assert_eq!(on_c, show, "GET /show on c {:?} after it was ready, and on a\nlog of c:\n{}", joined.elapsed(), c.process.log(4000));
+    eprintln!("node c had the whole show {:?} after it was ready", joined.elapsed());
+    within(PROPAGATION, "the module in GET /modules", &c, || {
+        let modules = c.expect("GET", "/modules", None, 200);
+        modules["modules"].as_array().unwrap().iter().any(|m| m["hash"] == module.as_str()).then_some(())
+    });
+    c.expect("PATCH", "/layers/guest/props", Some(json!({ "title": "Rear Admiral" })), 200);
+    within(PROPAGATION, "c's change", &a, || a.layer("guest").filter(|l| l["props"]["title"] == "Rear Admiral"));
+}
+
+#[test]
+fn with_redis_down_mutations_answer_503_and_the_show_keeps_rendering() {
+    let Some(mut redis) = RedisServer::start_or_skip("with_redis_down_mutations_answer_503_and_the_show_keeps_rendering") else { return };
+    let a = Node::start("a", &redis);
+    let module = lower_third_on(&a);
+    let (before, _) = a.program();
+    redis.kill();
+
+    for (method, path, body) in [
+        ("POST", "/scenes", Some(json!({ "name": "later" }))),
+        ("PATCH", "/layers/name/props", Some(json!({ "title": "offline" }))),
+        ("POST", "/layers", Some(json!({ "id": "extra", "scene": "main", "module": module }))),
+        ("DELETE", "/layers/name", None),
+    ] {
+        let start = Instant::now();
+        let reply = a.call(method, path, body.as_ref(), None);
+        eprintln!("{method} {path} with Redis down answered {} in {:?}", reply.status, start.elapsed());
+        assert_eq!((reply.status, reply.code()), (503, "cluster_unavailable"), "{method} {path}: {}", reply.json);
+        let message = reply.json["message"].as_str().unwrap_or_default();
+        assert!(message.to_lowercase().contains("redis"), "the message says Redis is the problem: {message:?}");
+    }
+
+    let layer = a.layer("name").expect("the refused DELETE left the layer in place");
+    assert_eq!(layer["props"]["title"], "Mathematician", "a refused change changed nothing: {layer}");
+    let scenes = a.expect("GET", "/show", None, 200)["scenes"].as_array().unwrap().iter().map(|s| s["name"].clone()).collect::<Vec<_>>();
+    assert_eq!(scenes, [json!("main"), json!("interview")], "a refused scene was not added");
+    assert!(a.layer("extra").is_none(), "a refused layer was not added");
+    let frame = a.expect("GET", "/show", None, 200)["frame"].as_u64().unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    let (after, _) = a.program();
+    let later = a.expect("GET", "/show", None, 200)["frame"].as_u64().unwrap();
+    assert!(later > frame + 5, "the show kept rendering: frame {frame}, a second later {later}");
+    assert!(after > before, "the programme monitor moved on: frame {before} before Redis went, {after} after");
+}

@@ -1,0 +1,201 @@
+//! Output failover between two real `showrunner serve` nodes on one real `redis-server`,
+//! pushing to a real nginx-rtmp: with the stream on, exactly one node (the holder of the
+//! destination's lease) pushes it and the other shows it as `remote`; when the owner is
+//! killed with SIGKILL the survivor takes the lease within the lease's time-to-live and
+//! ffprobe reads the stream from nginx again; stopping the stream on the survivor ends the
+//! push and frees the lease. Skipped (with `SKIPPED:`) where `redis-server`, nginx with the
+//! RTMP module or ffprobe is missing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+#[path = "../../media/tests/support/rtmp_server.rs"]
+mod rtmp_server;
+
+use std::time::{Duration, Instant};
+
+use common::redis::RedisServer;
+use common::serve_process::ServeProcess;
+use rtmp_server::{RtmpServer, find_stream, probe_streams, tool_installed};
+use serde_json::{Value, json};
+
+const TOKEN: &str = "failover-test-token";
+const STREAM_KEY: &str = "failover-key";
+/// How long after `stream/start` one node may take to be live with the other showing it remote.
+const FIRST_LIVE: Duration = Duration::from_secs(10);
+/// The longest takeover accepted after the owner dies: the ~3 s the lease design promises
+/// (2 s lease ttl, a take attempt every ~250 ms) plus slack for a loaded machine.
+const TAKEOVER: Duration = Duration::from_secs(5);
+/// How long after the kill ffprobe may take to read the stream from nginx again.
+const READABLE_AGAIN: Duration = Duration::from_secs(10);
+/// How long the survivor may take to free the lease after `stream/stop`.
+const RELEASE: Duration = Duration::from_secs(2);
+
+/// One cluster node with its data dir.
+struct Node {
+    id: &'static str,
+    process: ServeProcess,
+    base: String,
+    agent: ureq::Agent,
+    _dir: tempfile::TempDir,
+}
+
+impl Node {
+    /// Starts node `id` on an empty data dir, a member of cluster `show` on `redis`.
+    fn start(id: &'static str, redis: &RedisServer) -> Node {
+        let dir = tempfile::tempdir().unwrap();
+        let extra = format!("redis = \"{}\"\nnode_id = \"{id}\"\ncluster_name = \"show\"\n", redis.url());
+        let process = ServeProcess::start_with(dir.path(), TOKEN, &extra);
+        let agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(10))).build().into();
+        Node { id, base: format!("{}/api/v1", process.origin()), process, agent, _dir: dir }
+    }
+
+    /// `method path` with an optional JSON body: (status, JSON reply).
+    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let request = ureq::http::Request::builder().method(method).uri(format!("{}{path}", self.base)).header("Authorization", format!("Bearer {TOKEN}"));
+        let sent = match body {
+            Some(json) => self.agent.run(request.header("Content-Type", "application/json").body(json.to_string().into_bytes()).unwrap()),
+            None => self.agent.run(request.body(()).unwrap()),
+        };
+        let mut response = sent.unwrap_or_else(|e| panic!("node {}: {method} {path} got no answer: {e}\nlog:\n{}", self.id, self.process.log(4000)));
+        let bytes = response.body_mut().read_to_vec().unwrap();
+        (response.status().as_u16(), serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    /// `method path` with `body`, asserting `status`; answers the JSON reply.
+    fn expect(&self, method: &str, path: &str, body: Option<Value>, status: u16) -> Value {
+        let (got, json) = self.call(method, path, body.as_ref());
+        assert_eq!(got, status, "node {}: {method} {path}: {json}\nlog:\n{}", self.id, self.process.log(4000));
+        json
+    }
+
+    /// Destination `main` as this node's `GET /outputs` shows it: (owner, state, whole entry).
+    fn main_output(&self) -> (Option<String>, String, Value) {
+        let listed = self.expect("GET", "/outputs", None, 200);
+        let entry = listed["outputs"].as_array().and_then(|all| all.iter().find(|o| o["id"] == "main")).cloned();
+        let entry = entry.unwrap_or_else(|| panic!("node {}: destination `main` is not listed: {listed}", self.id));
+        assert!(entry.get("owner").is_some(), "node {}: the destination has no `owner` field: {entry}", self.id);
+        (entry["owner"].as_str().map(str::to_owned), entry["state"].as_str().unwrap_or_default().to_owned(), entry)
+    }
+}
+
+/// Polls `probe` every 50 ms until it answers `Some`, for at most `limit` counted from
+/// `since`; answers the value and the time since `since`.
+fn until<T>(since: Instant, limit: Duration, what: &str, nodes: &[&Node], mut probe: impl FnMut() -> Option<T>) -> (T, Duration) {
+    loop {
+        if let Some(value) = probe() {
+            return (value, since.elapsed());
+        }
+        if since.elapsed() >= limit {
+            let logs: String = nodes.iter().map(|n| format!("\n--- log of node {} ---\n{}", n.id, n.process.log(3000))).collect();
+            panic!("{what}: not within {limit:?}{logs}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// ffprobe reads an h264 320x180 video stream from `url` (nginx hands a player the stream
+/// of whoever publishes the key).
+fn stream_readable(url: &str) -> Result<(), String> {
+    let streams = probe_streams(url);
+    match find_stream(&streams, "video") {
+        Some(video) if (video.codec_name.as_str(), video.width, video.height) == ("h264", Some(320), Some(180)) => Ok(()),
+        _ => Err(format!("no h264 320x180 video from nginx: {streams:?}")),
+    }
+}
+
+/// How many times `key` was published to nginx (its info-level error log has one
+/// `publish: name='KEY'` line per publish command, refused ones included).
+fn publishes(server: &RtmpServer, key: &str) -> usize {
+    server.logs().matches(&format!("publish: name='{key}'")).count()
+}
+
+/// Adds a lower third through `a`, waits until `b` has it, and plays it on both, so the
+/// picture either node pushes is not black.
+fn lower_third_on_both(a: &Node, b: &Node) {
+    let bytes = std::fs::read(common::guest("scene-lower-third")).unwrap();
+    let request = ureq::http::Request::builder().method("POST").uri(format!("{}/modules", a.base)).header("Authorization", format!("Bearer {TOKEN}")).header("Content-Type", "application/wasm");
+    let mut response = a.agent.run(request.body(bytes).unwrap()).expect("upload answered");
+    let uploaded: Value = serde_json::from_slice(&response.body_mut().read_to_vec().unwrap()).unwrap_or(Value::Null);
+    assert!(response.status().is_success(), "upload of the lower third: {uploaded}");
+    let layer = json!({ "id": "name", "scene": "main", "module": uploaded["hash"], "props": { "name": "Ada Lovelace", "title": "Mathematician" } });
+    a.expect("POST", "/layers", Some(layer), 201);
+    until(Instant::now(), Duration::from_secs(10), "the lower third reaching b", &[a, b], || (b.call("GET", "/layers/name", None).0 == 200).then_some(()));
+    for node in [a, b] {
+        node.expect("POST", "/layers/name/events", Some(json!({ "name": "play" })), 202);
+    }
+}
+
+#[test]
+fn when_the_owner_of_a_destination_is_killed_the_other_node_takes_it_over() {
+    let test = "when_the_owner_of_a_destination_is_killed_the_other_node_takes_it_over";
+    if !tool_installed("ffprobe") {
+        println!("SKIPPED: {test}: ffprobe is not installed (cargo xtask setup installs ffmpeg)");
+        return;
+    }
+    let Some(redis) = RedisServer::start_or_skip(test) else { return };
+    let Some(nginx) = RtmpServer::start() else {
+        println!("SKIPPED: {test}: nginx with the RTMP module is not installed");
+        return;
+    };
+    let url = nginx.url(STREAM_KEY);
+    let (a, b) = (Node::start("a", &redis), Node::start("b", &redis));
+    lower_third_on_both(&a, &b);
+
+    // 1. The stream goes on through a: one node pushes, the other shows it as remote.
+    a.expect("POST", "/outputs", Some(json!({ "id": "main", "url": url })), 201);
+    let started = Instant::now();
+    let (_, reply) = a.call("POST", "/stream/start", None);
+    assert!(!reply.to_string().contains(STREAM_KEY), "the stream key never leaves the server: {reply}");
+    let (owner, took) = until(started, FIRST_LIVE, "one node live and the other showing it remote", &[&a, &b], || {
+        let (on_a, on_b) = (a.main_output(), b.main_output());
+        let owner = on_a.0.clone().filter(|o| on_b.0.as_deref() == Some(o.as_str()))?;
+        let states = match owner.as_str() {
+            "a" => (on_a.1.as_str(), on_b.1.as_str()),
+            "b" => (on_b.1.as_str(), on_a.1.as_str()),
+            other => panic!("owner {other:?} is neither node: a shows {}, b shows {}", on_a.2, on_b.2),
+        };
+        (states == ("live", "remote")).then_some(owner)
+    });
+    eprintln!("node {owner} owns `main` and is live {took:?} after stream/start");
+    for node in [&a, &b] {
+        assert_eq!(node.expect("GET", "/outputs", None, 200)["streaming"], true, "node {}: the stream is on everywhere", node.id);
+    }
+    let (mut owner_node, survivor) = if owner == "a" { (a, b) } else { (b, a) };
+    let remote = survivor.main_output().2;
+    assert_eq!(remote["bytes_sent"], 0, "the node that does not own `main` sends nothing: {remote}");
+    stream_readable(&url).unwrap_or_else(|why| panic!("before the kill: {why}\n{}", nginx.logs()));
+    assert_eq!(publishes(&nginx, STREAM_KEY), 1, "exactly one node published the key\n{}", nginx.logs());
+
+    // 2. The owner dies without a word; the survivor takes the lease and pushes.
+    owner_node.process.kill_9();
+    let killed = Instant::now();
+    let (_, takeover) = until(killed, TAKEOVER, "the survivor owning `main`", &[&survivor], || (survivor.main_output().0.as_deref() == Some(survivor.id)).then_some(()));
+    eprintln!("TAKEOVER: node {} owned `main` {:.0} ms after node {} was killed with SIGKILL", survivor.id, takeover.as_secs_f64() * 1000.0, owner_node.id);
+    let (_, live_again) = until(killed, READABLE_AGAIN, "the survivor live", &[&survivor], || {
+        let (owner, state, _) = survivor.main_output();
+        (owner.as_deref() == Some(survivor.id) && state == "live").then_some(())
+    });
+    eprintln!("node {} was live {:.0} ms after the kill", survivor.id, live_again.as_secs_f64() * 1000.0);
+    let mut probes = 0;
+    let (_, readable) = until(killed, READABLE_AGAIN, "ffprobe reading the survivor's stream", &[&survivor], || {
+        probes += 1;
+        stream_readable(&url).ok()
+    });
+    eprintln!("ffprobe read the stream again {:.0} ms after the kill (probe {probes})", readable.as_secs_f64() * 1000.0);
+    assert_eq!(publishes(&nginx, STREAM_KEY), 2, "the survivor published the key once more\n{}", nginx.logs());
+    assert_eq!(nginx.recording(STREAM_KEY).len(), 2, "nginx recorded one session per node\n{}", nginx.logs());
+
+    // 3. The stream stops on the survivor: its push ends and the lease is free.
+    let stopped = survivor.expect("POST", "/stream/stop", None, 200);
+    assert_eq!(stopped["streaming"], false, "{stopped}");
+    let (_, released) = until(Instant::now(), RELEASE, "the lease freed after stream/stop", &[&survivor], || {
+        let (owner, state, _) = survivor.main_output();
+        (owner.is_none() && state == "off").then_some(())
+    });
+    eprintln!("the lease was free {:.0} ms after stream/stop", released.as_secs_f64() * 1000.0);
+    nginx.wait_for_recordings(STREAM_KEY, 2);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(publishes(&nginx, STREAM_KEY), 2, "nobody published after stream/stop\n{}", nginx.logs());
+    drop(owner_node);
+}
