@@ -8,7 +8,7 @@
 //! or serve more than [`MAX_MONITOR_CLIENTS`] sockets.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use axum::extract::rejection::QueryRejection;
@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use super::ApiState;
 use super::error::{ApiError, ApiErrorBody};
-use super::ws::{SEND_TIMEOUT, TokenQuery, authorize};
+use super::ws::{ClientSlot, SEND_TIMEOUT, TokenQuery, authorize};
 use crate::show::monitor::{Monitor, MonitorKind};
 use showrunner_media::PreviewImage;
 
@@ -32,20 +32,6 @@ const POLL: Duration = Duration::from_millis(50);
 const FIRST_PICTURE_WAIT: Duration = Duration::from_millis(1500);
 
 static OPEN_MONITOR_CLIENTS: AtomicUsize = AtomicUsize::new(0);
-
-struct MonitorSlot;
-
-impl MonitorSlot {
-    fn take() -> Option<MonitorSlot> {
-        OPEN_MONITOR_CLIENTS.fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| (open < MAX_MONITOR_CLIENTS).then_some(open + 1)).ok().map(|_| MonitorSlot)
-    }
-}
-
-impl Drop for MonitorSlot {
-    fn drop(&mut self) {
-        OPEN_MONITOR_CLIENTS.fetch_sub(1, Ordering::AcqRel);
-    }
-}
 
 fn parse_kind(name: &str) -> Result<MonitorKind, ApiError> {
     match name {
@@ -119,7 +105,7 @@ pub async fn upgrade(
     authorize(&state, &headers, query_token.as_deref())?;
     let monitor = state.show.monitors().get(parse_kind(&name)?).clone();
     let upgrade = upgrade.map_err(|rejection| ApiError::BadRequest(format!("{}: open it as a WebSocket", rejection.body_text())))?;
-    let slot = MonitorSlot::take().ok_or_else(|| ApiError::Unavailable(format!("{MAX_MONITOR_CLIENTS} monitor clients are connected; close one and retry")))?;
+    let slot = ClientSlot::take(&OPEN_MONITOR_CLIENTS, MAX_MONITOR_CLIENTS).ok_or_else(|| ApiError::Unavailable(format!("{MAX_MONITOR_CLIENTS} monitor clients are connected; close one and retry")))?;
     Ok(upgrade.on_upgrade(move |socket| stream(socket, monitor, slot)).into_response())
 }
 
@@ -131,7 +117,7 @@ struct SceneMessage<'a> {
 }
 
 /// Sends pictures and scene changes until the client leaves or cannot keep up.
-async fn stream(mut socket: WebSocket, monitor: Arc<Monitor>, _slot: MonitorSlot) {
+async fn stream(mut socket: WebSocket, monitor: Arc<Monitor>, _slot: ClientSlot) {
     let mut poll = tokio::time::interval(POLL);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut sent_scene: Option<Option<String>> = None;

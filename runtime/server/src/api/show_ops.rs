@@ -151,12 +151,23 @@ async fn show_doc(state: &ApiState, snapshot: &ShowSnapshot) -> Result<DocOp, Ap
     Ok(DocOp::Put(DocKind::Show, SHOW_DOC_ID.into(), to_json(&ShowDoc { program, preview: snapshot.preview.clone(), streaming })?))
 }
 
-async fn layer_doc(state: &ApiState, scene: &str, layer: &LayerSpec) -> Result<DocOp, ApiError> {
+/// The layer's document to save, and the local version it will be saved as (the store
+/// counts each save of a document; the caller holds the edit lock).
+async fn layer_doc(state: &ApiState, scene: &str, layer: &LayerSpec) -> Result<(DocOp, u64), ApiError> {
     let (store, id) = (state.store.clone(), layer.id.clone());
     let existing = tokio::task::spawn_blocking(move || store.doc(DocKind::Layer, &id)).await?.map_err(internal)?;
+    let version = existing.as_ref().map_or(0, |(version, _)| *version) + 1;
     let seq = existing.and_then(|(_, doc)| serde_json::from_value::<LayerDoc>(doc).ok()).map_or_else(next_seq, |d| d.seq);
     let doc = LayerDoc { scene: scene.to_string(), seq, layer: layer.clone() };
-    Ok(DocOp::Put(DocKind::Layer, layer.id.clone(), to_json(&doc)?))
+    Ok((DocOp::Put(DocKind::Layer, layer.id.clone(), to_json(&doc)?), version))
+}
+
+/// Saves a changed layer; answers it with the version it was saved as.
+async fn save_layer(state: &ApiState, scene: &str, layer: &LayerSpec) -> Result<LayerBody, ApiError> {
+    let (op, local_version) = layer_doc(state, scene, layer).await?;
+    persist(state, vec![op]).await?;
+    let version = state.cluster.as_ref().map_or(local_version, |link| link.version(DocKind::Layer, &layer.id));
+    Ok(LayerBody { version, ..LayerBody::new(scene, layer) })
 }
 
 pub async fn show(state: &ApiState) -> Result<ShowBody, ApiError> {
@@ -222,9 +233,7 @@ pub async fn add_layer(state: &ApiState, body: NewLayer) -> Result<LayerBody, Ap
     let _edit = begin_edit(state).await?;
     let scene = body.scene;
     let layer = state.show.ask(|reply| Request::AddLayer { scene: scene.clone(), layer: spec, module, state: None, reply }).await?;
-    let op = layer_doc(state, &scene, &layer).await?;
-    persist(state, vec![op]).await?;
-    versioned(state, &scene, &layer).await
+    save_layer(state, &scene, &layer).await
 }
 
 /// Applies a layer change the frame thread answers with the layer, then saves it.
@@ -234,9 +243,7 @@ async fn change_layer(state: &ApiState, id: &str, expected: Option<u64>, make: i
     check_version(state, id, expected).await?;
     let layer = state.show.ask(make).await?;
     let scene = state.show.snapshot().await?.spec.layer(id).map(|(s, _)| s.name.clone()).unwrap_or_default();
-    let op = layer_doc(state, &scene, &layer).await?;
-    persist(state, vec![op]).await?;
-    versioned(state, &scene, &layer).await
+    save_layer(state, &scene, &layer).await
 }
 
 pub async fn update_layer(state: &ApiState, id: &str, body: LayerPatchBody, expected: Option<u64>) -> Result<LayerBody, ApiError> {
@@ -271,7 +278,7 @@ pub async fn swap(state: &ApiState, id: &str, body: SwapBody, expected: Option<u
     check_version(state, id, expected).await?;
     let done = state.show.ask(|reply| Request::Swap { layer: id.to_string(), module, reply }).await?;
     let scene = state.show.snapshot().await?.spec.layer(id).map(|(s, _)| s.name.clone()).unwrap_or_default();
-    let op = layer_doc(state, &scene, &done.layer).await?;
+    let (op, _) = layer_doc(state, &scene, &done.layer).await?;
     persist(state, vec![op]).await?;
     Ok(SwapResult {
         layer: id.to_string(),

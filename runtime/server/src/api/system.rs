@@ -33,13 +33,18 @@ pub async fn health(State(state): State<ApiState>) -> Json<Health> {
     Json(Health { status: "ok", uptime_s: state.started.elapsed().as_secs() })
 }
 
-/// The server and its store answer.
+/// The server and its store answer (and, in a cluster, the node has joined).
 #[utoipa::path(get, path = "/api/v1/ready", tag = "system",
     responses(
-        (status = 200, description = "The store answers", body = Ready),
-        (status = 503, description = "The store does not answer (code `unavailable`)", body = ApiErrorBody),
+        (status = 200, description = "The store answers; in a cluster, the node has joined once", body = Ready),
+        (status = 503, description = "The store does not answer, or the node is still joining its cluster (code `unavailable`)", body = ApiErrorBody),
     ))]
 pub async fn ready(State(state): State<ApiState>) -> Result<Json<Ready>, ApiError> {
+    if let Some(link) = &state.cluster
+        && !link.has_joined()
+    {
+        return Err(ApiError::Unavailable("this node is still joining its cluster (it needs Redis once); the show is on air from local state".into()));
+    }
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || store.modules())
         .await?

@@ -46,18 +46,20 @@ const OPS: &str = "show, get_layer, add_scene, remove_scene, add_layer, update_l
 
 static OPEN_CLIENTS: AtomicUsize = AtomicUsize::new(0);
 
-/// One of the [`MAX_CLIENTS`] places, given back when the connection ends.
-struct ClientSlot;
+/// One of a bounded number of connection places (counted in `open`), given back when
+/// the connection ends.
+pub(super) struct ClientSlot(&'static AtomicUsize);
 
 impl ClientSlot {
-    fn take() -> Option<ClientSlot> {
-        OPEN_CLIENTS.fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| (open < MAX_CLIENTS).then_some(open + 1)).ok().map(|_| ClientSlot)
+    /// A place among at most `max` counted in `open`; `None` when all are taken.
+    pub(super) fn take(open: &'static AtomicUsize, max: usize) -> Option<ClientSlot> {
+        open.fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| (now < max).then_some(now + 1)).ok().map(|_| ClientSlot(open))
     }
 }
 
 impl Drop for ClientSlot {
     fn drop(&mut self) {
-        OPEN_CLIENTS.fetch_sub(1, Ordering::AcqRel);
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -84,7 +86,7 @@ pub async fn upgrade(
     let query_token = query.ok().and_then(|Query(q)| q.token);
     authorize(&state, &headers, query_token.as_deref())?;
     let upgrade = upgrade.map_err(|rejection| ApiError::BadRequest(format!("{}: open it as a WebSocket", rejection.body_text())))?;
-    let slot = ClientSlot::take().ok_or_else(|| ApiError::Unavailable(format!("{MAX_CLIENTS} WebSocket clients are connected; close one and retry")))?;
+    let slot = ClientSlot::take(&OPEN_CLIENTS, MAX_CLIENTS).ok_or_else(|| ApiError::Unavailable(format!("{MAX_CLIENTS} WebSocket clients are connected; close one and retry")))?;
     let max_message = usize::try_from(state.limits.get().max_body_bytes).unwrap_or(usize::MAX);
     Ok(upgrade.max_message_size(max_message).max_frame_size(max_message).on_upgrade(move |socket| serve(socket, state, slot)).into_response())
 }

@@ -10,7 +10,7 @@
 //! force stay), or stop the show because of a bad file.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -41,13 +41,14 @@ pub fn start(sources: ConfigSources, running: ServeConfig, targets: LiveTargets)
     let file = sources.file.clone().context("there is no config file to watch")?;
     let folder = file.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let name = file.file_name().map(|n| n.to_os_string());
-    let (changed, changes) = channel();
+    // One waiting note is enough: any number of changes leads to one reload.
+    let (changed, changes) = sync_channel(1);
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         if let Ok(event) = event
             && !matches!(event.kind, EventKind::Access(_))
             && event.paths.iter().any(|p| p.file_name().map(|n| n.to_os_string()) == name)
         {
-            let _ = changed.send(());
+            let _ = changed.try_send(());
         }
     })
     .context("cannot start watching the config file")?;

@@ -97,6 +97,11 @@ impl ClusterLink {
         self.joined.store(true, Ordering::Release);
     }
 
+    /// Whether the node has joined (it stays joined while Redis is down later).
+    pub fn has_joined(&self) -> bool {
+        self.joined.load(Ordering::Acquire)
+    }
+
     /// 503 while Redis is down or the node has not joined yet: checked before a change is applied.
     pub fn check_up(&self) -> Result<(), ApiError> {
         if !self.joined.load(Ordering::Acquire) {
