@@ -44,17 +44,19 @@ mod server;
 #[path = "dashboard_cost/sockets.rs"]
 mod sockets;
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use showrunner_benches::guest_dir;
 use showrunner_benches::machine::{cpu_seconds, load_average};
+use showrunner_benches::serve::{Server, StatsFeed, bench_main, build_showrunner, print_run_end};
+use showrunner_benches::{guest_dir, workspace_root};
 
 use crate::report::{Reading, Window};
-use crate::server::{Server, process_cpu};
-use crate::sockets::{Client, StatsLog, stats_between};
+use crate::server::{frame_stages, process_cpu};
+use crate::sockets::Client;
 
 type Result<T> = std::result::Result<T, String>;
 
@@ -133,8 +135,8 @@ struct Watching {
 
 impl Watching {
     fn start(phase: Phase, port: u16, chromium: Option<&PathBuf>) -> Result<Watching> {
-        let monitor = |which: &str| Client::websocket(port, &format!("/monitors/{which}/ws"), None).map(Some);
-        let page_events = || Client::websocket(port, "/ws", None);
+        let monitor = |which: &str| Client::websocket(port, &format!("/monitors/{which}/ws")).map(Some);
+        let page_events = || Client::websocket(port, "/ws");
         Ok(match phase {
             Phase::Idle => Watching::default(),
             Phase::Dashboard => Watching { program: monitor("program")?, preview: monitor("preview")?, others: vec![page_events()?, Client::poller(port)], browser: None },
@@ -159,7 +161,7 @@ impl Watching {
     /// An error if a socket broke or a poll failed.
     fn check(&self) -> Result<()> {
         for client in self.program.iter().chain(&self.preview).chain(&self.others) {
-            if client.counts.broken.load(Ordering::Relaxed) {
+            if client.broken() {
                 return Err("a dashboard socket closed while the phase ran".into());
             }
             if client.counts.polls_failed.load(Ordering::Relaxed) > 0 {
@@ -177,31 +179,19 @@ fn cpu_now(server_pid: u32, watching: &Watching) -> (f64, f64, f64, Option<f64>)
 }
 
 fn read(server: &Server, watching: &mut Watching) -> Result<Reading> {
-    Ok(Reading { at: Instant::now(), cpu: cpu_now(server.pid(), watching), pictures: watching.pictures()?, stages: server.frame_stages()? })
+    Ok(Reading { at: Instant::now(), cpu: cpu_now(server.pid(), watching), pictures: watching.pictures()?, stages: frame_stages(&server.api)? })
 }
 
-fn measure(phase: Phase, plan: &Plan, server: &Server, log: &StatsLog, chromium: Option<&PathBuf>) -> Result<Window> {
-    let mut watching = Watching::start(phase, server.port, chromium)?;
+fn measure(phase: Phase, plan: &Plan, server: &Server, log: &StatsFeed, chromium: Option<&PathBuf>) -> Result<Window> {
+    let mut watching = Watching::start(phase, server.port(), chromium)?;
     std::thread::sleep(if phase == Phase::Chromium { plan.browser_settle } else { plan.settle });
     let from = read(server, &mut watching)?;
     std::thread::sleep(plan.measure);
     let to = read(server, &mut watching)?;
     watching.check()?;
     drop(watching);
-    let (before, stats) = stats_between(log, from.at, to.at);
+    let (before, stats) = log.between(from.at, to.at);
     Window::new(phase, before, stats, &from, &to)
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
-        Some(dir) if dir.is_absolute() => dir,
-        Some(dir) => root().join(dir),
-        None => root().join("target"),
-    }
 }
 
 fn run(full: bool) -> Result<()> {
@@ -214,11 +204,7 @@ fn run(full: bool) -> Result<()> {
     if !plan.phases.contains(&Phase::Idle) {
         return Err("DASHBOARD_COST_PHASES must include `idle`, the baseline".into());
     }
-    let status = Command::new(env!("CARGO")).args(["build", "--release", "--quiet", "-p", "showrunner"]).status().map_err(|e| format!("cargo build: {e}"))?;
-    if !status.success() {
-        return Err("building showrunner failed".into());
-    }
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let binary = build_showrunner()?;
     let (started, cpu_at_start) = (Instant::now(), cpu_seconds());
     let names: Vec<&str> = plan.phases.iter().map(|p| p.name()).collect();
     let browser_settle = if plan.phases.contains(&Phase::Chromium) { format!(" ({:.0} s for chromium)", plan.browser_settle.as_secs_f64()) } else { String::new() };
@@ -232,12 +218,11 @@ fn run(full: bool) -> Result<()> {
         plan.settle.as_secs_f64(),
         load_average()
     );
-    let server = Server::start(&target_dir().join("release/showrunner"), dir.path(), plan.width, plan.height)?;
-    server.set_up_show(&guest_dir(&root()))?;
-    let log = StatsLog::default();
-    let _events = Client::websocket(server.port, "/ws", Some(log.clone()))?;
+    let server = Server::start(&binary, &server::config(plan.width, plan.height))?;
+    server::set_up_show(&server.api, &guest_dir(&workspace_root()))?;
+    let log = StatsFeed::start(&server.api, Duration::from_millis(200), |_, _| ControlFlow::Continue(()))?;
     // Warm-up with the dashboard open: the preview compositor and the JPEG encoders start.
-    let warm = Watching::start(Phase::Dashboard, server.port, None)?;
+    let warm = Watching::start(Phase::Dashboard, server.port(), None)?;
     std::thread::sleep(plan.warm_up);
     drop(warm);
 
@@ -257,20 +242,11 @@ fn run(full: bool) -> Result<()> {
     // The server started after `started`: all its CPU time falls in the run.
     let server_cores = process_cpu(server.pid()).map(|cpu| cpu / started.elapsed().as_secs_f64());
     report::print(&windows, &plan.phases);
-    if !full {
-        println!("(quick smoke run: the numbers mean nothing; run with `cargo bench -p showrunner-benches --bench dashboard_cost`)");
-    }
-    report::footer(started, cpu_at_start, server_cores);
+    print_run_end("dashboard_cost", full, started, cpu_at_start);
+    report::print_server_share(server_cores);
     Ok(())
 }
 
 fn main() -> ExitCode {
-    let full = std::env::args().any(|a| a == "--bench");
-    match run(full) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("dashboard_cost: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    bench_main("dashboard_cost", run)
 }

@@ -1,6 +1,7 @@
 //! Helpers for showrunner's benchmarks (`benches/scenes.rs`): sample statistics,
-//! number formatting, the native twin of the host's draw-list conversion, and what
-//! else the machine was doing ([`machine`]).
+//! number formatting, the native twin of the host's draw-list conversion, what else
+//! the machine was doing ([`machine`]), and the real `showrunner serve` for the benches
+//! that drive it ([`serve`]).
 //!
 //! Owns: nothing the runtime uses. Must not: be depended on by runtime crates, or
 //! time anything itself (the bench target does the timing, so what a number
@@ -24,16 +25,28 @@ pub struct Summary {
 pub fn summarize(samples: &[f64]) -> Summary {
     let mut sorted = samples.to_vec();
     sorted.sort_by(f64::total_cmp);
-    Summary { p50: percentile(&sorted, 0.50), p99: percentile(&sorted, 0.99), samples: sorted.len() }
+    Summary { p50: percentile_of_sorted(&sorted, 0.50), p99: percentile_of_sorted(&sorted, 0.99), samples: sorted.len() }
+}
+
+/// Nearest-rank percentile `p` (0 to 1) of `samples` in any order; NaN when empty.
+pub fn percentile(samples: &[f64], p: f64) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    percentile_of_sorted(&sorted, p)
 }
 
 /// Nearest-rank percentile of already sorted samples.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+fn percentile_of_sorted(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
     let rank = (p * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// A duration in milliseconds.
+pub fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
 /// A duration in microseconds.
@@ -65,16 +78,25 @@ pub fn fmt_ratio(r: f64) -> String {
     }
 }
 
-/// Where `cargo xtask build-scenes` puts guest components: `$CARGO_TARGET_DIR` (a
-/// relative one is taken from the workspace root, where xtask runs cargo) or
-/// `<workspace>/target`, then `wasm32-wasip2/guest`.
-pub fn guest_dir(workspace_root: &Path) -> PathBuf {
-    let target = match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
+/// The workspace's root (this crate's parent folder).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Cargo's target dir: `$CARGO_TARGET_DIR` (a relative one is taken from the workspace
+/// root, where xtask runs cargo) or `<workspace>/target`.
+pub fn target_dir(workspace_root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
         Some(dir) if dir.is_absolute() => dir,
         Some(dir) => workspace_root.join(dir),
         None => workspace_root.join("target"),
-    };
-    target.join("wasm32-wasip2").join("guest")
+    }
+}
+
+/// Where `cargo xtask build-scenes` puts guest components: [`target_dir`], then
+/// `wasm32-wasip2/guest`.
+pub fn guest_dir(workspace_root: &Path) -> PathBuf {
+    target_dir(workspace_root).join("wasm32-wasip2").join("guest")
 }
 
 /// The component file of guest crate `crate_name` (`scene-lower-third` →
@@ -94,13 +116,14 @@ pub fn newest_mtime(dir: &Path) -> Option<std::time::SystemTime> {
     newest
 }
 
+pub mod machine;
+pub mod serve;
+
 /// Native twin of the host's conversion (`runtime/wasm/src/convert.rs`): the
 /// guest SDK's draw ops (the WIT types as Rust sees them) into `showrunner-core`'s
 /// model, moving strings and lists like the host does after lifting. Natively
 /// ticked scenes go through this and [`core::validate`] to cost the same host-side
 /// work as a Wasm tick.
-pub mod machine;
-
 pub mod convert {
     use super::{core, wit};
 
@@ -234,6 +257,9 @@ mod tests {
         assert_eq!(summarize(&samples), Summary { p50: 50.0, p99: 99.0, samples: 100 });
         assert_eq!(summarize(&[3.0]).p99, 3.0);
         assert!(summarize(&[]).p50.is_nan());
+        assert_eq!(percentile(&[5.0, 1.0, 4.0, 2.0, 3.0], 0.95), 5.0);
+        assert_eq!(percentile(&[5.0, 1.0, 4.0, 2.0, 3.0], 0.5), 3.0);
+        assert!(percentile(&[], 0.5).is_nan());
     }
 
     #[test]

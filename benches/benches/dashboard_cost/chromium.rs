@@ -12,10 +12,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use showrunner_benches::serve::http_agent;
 use tungstenite::WebSocket;
 
 use crate::Result;
-use crate::server::{TOKEN, http_agent, process_tree, tree_cpu};
+use crate::server::{TOKEN, process_tree, tree_cpu};
 
 /// How long Chromium may take to open its DevTools port, and a page to load.
 const START_WAIT: Duration = Duration::from_secs(20);

@@ -1,5 +1,5 @@
 //! The numbers of one measured phase ([`Window`]), their summary per phase, the
-//! dashboard's cost against the target, and the machine's load.
+//! dashboard's cost against the target, and the server's share of the machine's load.
 //!
 //! Owns: the arithmetic and the printing. Must not: measure anything itself.
 
@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use serde_json::Value;
 use showrunner_benches::fmt_ratio;
-use showrunner_benches::machine::print_run_footer;
 
 use crate::{Phase, Result};
 
@@ -238,10 +237,9 @@ pub fn print(windows: &[Window], phases: &[Phase]) {
     }
 }
 
-/// The machine's load over the run; the server under test is one of the "other
-/// processes" the shared footer counts, so its share is printed beside it.
-pub fn footer(started: Instant, cpu_at_start: Option<(f64, f64)>, server_cores: Option<f64>) {
-    print_run_footer(started, cpu_at_start, std::thread::available_parallelism().map_or(1, |n| n.get()));
+/// The server under test is one of the "other processes" the shared run footer
+/// counts; its share, printed after that footer.
+pub fn print_server_share(server_cores: Option<f64>) {
     if let Some(cores) = server_cores {
         println!("(of those other processes, showrunner serve — the show under test — used {cores:.2} cores; the browser phases' Chromium is in them too)");
     }
