@@ -69,6 +69,13 @@ impl Node {
         json
     }
 
+    /// `showrunner_output_lease_held{output="main"}` from this node's `/metrics`.
+    fn lease_held_metric(&self) -> Option<f64> {
+        let request = ureq::http::Request::builder().uri(format!("{}/metrics", self.process.origin())).header("Authorization", format!("Bearer {TOKEN}")).body(()).unwrap();
+        let text = self.agent.run(request).unwrap().body_mut().read_to_string().unwrap();
+        text.lines().find_map(|line| line.strip_prefix("showrunner_output_lease_held{output=\"main\"} ")).and_then(|v| v.trim().parse().ok())
+    }
+
     /// Destination `main` as this node's `GET /outputs` shows it: (owner, state, whole entry).
     fn main_output(&self) -> (Option<String>, String, Value) {
         let listed = self.expect("GET", "/outputs", None, 200);
@@ -164,6 +171,7 @@ fn when_the_owner_of_a_destination_is_killed_the_other_node_takes_it_over() {
     let (mut owner_node, survivor) = if owner == "a" { (a, b) } else { (b, a) };
     let remote = survivor.main_output().2;
     assert_eq!(remote["bytes_sent"], 0, "the node that does not own `main` sends nothing: {remote}");
+    assert_eq!((owner_node.lease_held_metric(), survivor.lease_held_metric()), (Some(1.0), Some(0.0)), "the lease is in /metrics on both nodes");
     stream_readable(&url).unwrap_or_else(|why| panic!("before the kill: {why}\n{}", nginx.logs()));
     assert_eq!(publishes(&nginx, STREAM_KEY), 1, "exactly one node published the key\n{}", nginx.logs());
 

@@ -15,8 +15,9 @@ use super::process::ProcessSample;
 use super::{MetricsError, register};
 use crate::api::outputs::{OutputBody, OutputsBody};
 
-/// Values of `showrunner_output_state`'s `state` label (`off`: the stream is off).
-pub const OUTPUT_STATES: [&str; 6] = ["off", "connecting", "live", "retrying", "stopped", "failed"];
+/// Values of `showrunner_output_state`'s `state` label (`off`: the stream is off;
+/// `remote`: in a cluster, another node pushes it).
+pub const OUTPUT_STATES: [&str; 7] = ["off", "connecting", "live", "retrying", "stopped", "failed", "remote"];
 /// Values of `showrunner_input_state`'s `state` label.
 pub const INPUT_STATES: [&str; 6] = ["starting", "waiting", "live", "ended", "stopped", "failed"];
 
@@ -79,8 +80,12 @@ fn outputs_families(scrape: &Scrape, body: &OutputsBody) -> Result<(), MetricsEr
     let bitrate = scrape.gauge_vec("showrunner_output_bitrate_bits_per_second", "What the output sent over the last second or so.", &["output"])?;
     let sent = scrape.counter_vec("showrunner_output_sent_bytes_total", "Bytes the output wrote since the stream (or recording) started.", &["output"])?;
     let reconnects = scrape.counter_vec("showrunner_output_reconnects_total", "Times the output went live again after losing its connection, since the stream started.", &["output"])?;
+    let leased = scrape.gauge_vec("showrunner_output_lease_held", "In a cluster: 1 while this node holds the output's lease (and pushes it), 0 while another node does.", &["output"])?;
     for output in body.outputs.iter().chain(&body.recording) {
-        let OutputBody { id, state: now, bytes_sent, bitrate_kbps, reconnects: times, .. } = output;
+        let OutputBody { id, state: now, bytes_sent, bitrate_kbps, reconnects: times, owner, .. } = output;
+        if owner.is_some() {
+            leased.with_label_values(&[id]).set(if now == "remote" { 0.0 } else { 1.0 });
+        }
         for name in OUTPUT_STATES {
             state.with_label_values(&[id.as_str(), name]).set(if name == now { 1.0 } else { 0.0 });
         }

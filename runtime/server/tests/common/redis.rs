@@ -1,5 +1,7 @@
-//! A throwaway `redis-server` for cluster tests: memory only, on a free loopback port,
-//! its files in a temp dir, killed (SIGKILL) when dropped, also when a test fails.
+//! A throwaway `redis-server` for cluster tests: memory only ([`RedisServer::start`]) or
+//! durable with an fsynced append-only file ([`RedisServer::start_persistent`]), on a free
+//! loopback port, its files in a temp dir, restartable on the same port and dir after a
+//! SIGKILL, killed (SIGKILL) when dropped, also when a test fails.
 //! It must not be used outside tests.
 
 use std::io::{Read, Write};
@@ -13,6 +15,7 @@ pub struct RedisServer {
     child: Option<Child>,
     pub port: u16,
     dir: tempfile::TempDir,
+    persistent: bool,
 }
 
 impl RedisServer {
@@ -33,27 +36,53 @@ impl RedisServer {
 
     /// Starts one and waits (up to 10 s) until it answers `PING`.
     pub fn start() -> RedisServer {
+        Self::launch(false)
+    }
+
+    /// Like [`RedisServer::start`], durable: `--appendonly yes --appendfsync always` in
+    /// its temp dir, so every acknowledged write survives a SIGKILL and a [`RedisServer::restart`].
+    pub fn start_persistent() -> RedisServer {
+        Self::launch(true)
+    }
+
+    fn launch(persistent: bool) -> RedisServer {
         let port = TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port();
         let dir = tempfile::tempdir().expect("temp dir for redis-server");
-        let log = dir.path().join("redis.log");
+        let mut server = RedisServer { child: None, port, dir, persistent };
+        server.spawn_and_wait();
+        server
+    }
+
+    /// Runs redis-server on `self.port` and `self.dir` and waits (up to 10 s) for `PING`.
+    fn spawn_and_wait(&mut self) {
+        let port = self.port.to_string();
+        let durability: &[&str] = if self.persistent { &["--appendonly", "yes", "--appendfsync", "always"] } else { &["--appendonly", "no"] };
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--port", &port, "--bind", "127.0.0.1", "--save", ""])
+            .args(durability)
             .arg("--dir")
-            .arg(dir.path())
+            .arg(self.dir.path())
             .arg("--logfile")
-            .arg(&log)
+            .arg(self.log_path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server starts");
-        let server = RedisServer { child: Some(child), port, dir };
+        self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !server.answers_ping() {
-            assert!(Instant::now() < deadline, "redis-server on {port} did not answer within 10 s; log:\n{}", std::fs::read_to_string(server.log_path()).unwrap_or_default());
+        while !self.answers_ping() {
+            assert!(Instant::now() < deadline, "redis-server on {port} did not answer within 10 s; log:\n{}", std::fs::read_to_string(self.log_path()).unwrap_or_default());
             std::thread::sleep(Duration::from_millis(20));
         }
-        server
+    }
+
+    /// Starts redis-server again on the same port and dir (after [`RedisServer::kill`]) and
+    /// waits (up to 10 s) until it answers `PING`: a persistent one comes back with every
+    /// acknowledged write, a memory-only one comes back empty.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn_and_wait();
     }
 
     /// `redis://127.0.0.1:PORT/`.
