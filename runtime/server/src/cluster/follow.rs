@@ -68,23 +68,44 @@ async fn run(state: ApiState, link: Arc<ClusterLink>, mut from: ChangeId) {
                         return;
                     }
                     let status = health.borrow_and_update().clone();
-                    let event = match status {
-                        Health::Up => ShowEvent::ClusterStatus { up: true, message: "Redis is back: changes are accepted again".into() },
-                        Health::Down { reason } => ShowEvent::ClusterStatus { up: false, message: format!("Redis is down ({reason}): the show stays on air, changes are refused") },
-                    };
-                    eprintln!("cluster: {}", event_message(&event));
-                    state.show.bus().publish(event);
+                    match status {
+                        Health::Down { reason } => {
+                            link.set_resyncing(true);
+                            report(&state, false, format!("Redis is down ({reason}): the show stays on air, changes are refused"));
+                        }
+                        // Up after a change means it was down: Redis may have come back with
+                        // fewer changes than this node saw, so changes wait for a resync.
+                        Health::Up => {
+                            link.set_resyncing(true);
+                            loop {
+                                match super::sync::resync(&state, &link).await {
+                                    Ok(position) => {
+                                        from = position;
+                                        link.set_resyncing(false);
+                                        report(&state, true, "Redis is back and this node has caught up: changes are accepted again".into());
+                                        break;
+                                    }
+                                    Err(e) if cluster.health().is_up() => {
+                                        tracing::warn!(error = %e, "cannot catch up with Redis yet; retrying");
+                                        tokio::time::sleep(RESUBSCRIBE_AFTER).await;
+                                    }
+                                    // Down again: the next change of health starts over.
+                                    Err(_) => break,
+                                }
+                            }
+                            break;
+                        }
+                    }
                 }
             }
         }
     }
 }
 
-fn event_message(event: &ShowEvent) -> &str {
-    match event {
-        ShowEvent::ClusterStatus { message, .. } => message,
-        _ => "",
-    }
+/// Prints and publishes a change of this node's link to Redis.
+fn report(state: &ApiState, up: bool, message: String) {
+    eprintln!("cluster: {message}");
+    state.show.bus().publish(ShowEvent::ClusterStatus { up, message });
 }
 
 /// Applies one change of the feed (another node's; this node's own are only noted).

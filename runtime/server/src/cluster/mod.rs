@@ -31,6 +31,8 @@ pub struct ClusterLink {
     cluster: OnceLock<Cluster>,
     /// Set once the node has joined (seeded or taken the cluster's show).
     joined: AtomicBool,
+    /// Set from Redis going down until the node has resynced after it came back.
+    resyncing: AtomicBool,
     node_id: String,
     /// Redis versions of the shared documents, as this node last wrote or applied them.
     versions: Mutex<HashMap<(DocKind, String), u64>>,
@@ -69,7 +71,7 @@ pub fn api_error(error: ClusterError) -> ApiError {
 impl ClusterLink {
     /// A link for node `node_id`, not connected yet (see [`sync::connect_and_join`]).
     pub fn new(node_id: &str) -> Arc<ClusterLink> {
-        Arc::new(ClusterLink { cluster: OnceLock::new(), joined: AtomicBool::new(false), node_id: node_id.to_string(), versions: Mutex::new(HashMap::new()) })
+        Arc::new(ClusterLink { cluster: OnceLock::new(), joined: AtomicBool::new(false), resyncing: AtomicBool::new(false), node_id: node_id.to_string(), versions: Mutex::new(HashMap::new()) })
     }
 
     /// Connects as this node to the show `cluster_name` on the Redis at `url`.
@@ -97,6 +99,11 @@ impl ClusterLink {
         self.joined.store(true, Ordering::Release);
     }
 
+    /// Marks the node as catching up with Redis (changes refused) or caught up.
+    pub(crate) fn set_resyncing(&self, on: bool) {
+        self.resyncing.store(on, Ordering::Release);
+    }
+
     /// Whether the node has joined (it stays joined while Redis is down later).
     pub fn has_joined(&self) -> bool {
         self.joined.load(Ordering::Acquire)
@@ -106,6 +113,9 @@ impl ClusterLink {
     pub fn check_up(&self) -> Result<(), ApiError> {
         if !self.joined.load(Ordering::Acquire) {
             return Err(ApiError::ClusterUnavailable("this node is still joining the cluster".into()));
+        }
+        if self.resyncing.load(Ordering::Acquire) {
+            return Err(ApiError::ClusterUnavailable("Redis is back and this node is catching up with it".into()));
         }
         match self.cluster()?.health() {
             Health::Up => Ok(()),
