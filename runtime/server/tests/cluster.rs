@@ -159,6 +159,17 @@ fn a_layer_added_on_one_node_runs_on_the_other_with_its_props_and_module() {
     let (bright_b, _) = within(Duration::from_secs(15), "a bright programme picture after play", &b, || Some(b.program().1).filter(|bright| *bright > 100));
     let (_, bright_a) = a.program();
     assert!(bright_a < 100, "a's lower third was not played: {bright_a} bright pixels on a, {bright_b} on b");
+
+    // A take with a transition on a is the same transition on b, not a cut.
+    let crossfade = a.upload("transition-crossfade");
+    let taken = a.expect("POST", "/take", Some(json!({ "scene": "interview", "transition": { "module": crossfade, "duration_ms": 3000 } })), 200);
+    assert_eq!(taken["incoming"], "interview", "a runs the crossfade: {taken}");
+    let (_, took) = within(Duration::from_secs(3), "the crossfade running on b", &b, || {
+        let show = b.expect("GET", "/show", None, 200);
+        (show["incoming"] == "interview" && show["program"] == "main").then_some(())
+    });
+    eprintln!("the take on a was a transition on b after {took:?}");
+    within(Duration::from_secs(10), "interview on program on b", &b, || (b.expect("GET", "/show", None, 200)["program"] == "interview").then_some(()));
 }
 
 #[test]

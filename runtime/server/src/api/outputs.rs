@@ -97,7 +97,7 @@ async fn stored(state: &ApiState) -> Result<(Vec<OutputDoc>, ShowDoc), ApiError>
     tokio::task::spawn_blocking(move || {
         let outputs = store.docs(DocKind::Output).map_err(internal)?.into_iter().filter_map(|(_, _, doc)| serde_json::from_value(doc).ok()).collect();
         let show = store.doc(DocKind::Show, SHOW_DOC_ID).map_err(internal)?.and_then(|(_, doc)| serde_json::from_value(doc).ok());
-        Ok::<_, ApiError>((outputs, show.unwrap_or(ShowDoc { program: crate::show::docs::FIRST_SCENE.into(), preview: None, streaming: false })))
+        Ok::<_, ApiError>((outputs, show.unwrap_or(ShowDoc { program: crate::show::docs::FIRST_SCENE.into(), preview: None, streaming: false, transition: None })))
     })
     .await?
 }

@@ -22,7 +22,7 @@ use showrunner_wasm::LoadedModule;
 use super::ApiState;
 use super::error::{ApiError, internal};
 use super::wire::{EventBody, LayerBody, LayerPatchBody, NewLayer, NewScene, PreviewBody, SceneBody, ShowBody, SwapBody, SwapResult, TakeBody, props_from_json};
-use crate::show::docs::{LayerDoc, SHOW_DOC_ID, SceneDoc, ShowDoc, next_seq};
+use crate::show::docs::{LayerDoc, SHOW_DOC_ID, SceneDoc, ShowDoc, TakeTransition, next_seq};
 use crate::show::{Request, ShowSnapshot};
 use crate::store::{DocKind, DocOp};
 
@@ -142,13 +142,14 @@ async fn fetch_module(state: &ApiState, link: &crate::cluster::ClusterLink, hash
     .await?
 }
 
-/// The show document for `snapshot` (the stream's on/off state as stored).
-async fn show_doc(state: &ApiState, snapshot: &ShowSnapshot) -> Result<DocOp, ApiError> {
+/// The show document for `snapshot` (the stream's on/off state as stored), with the
+/// transition of a take.
+async fn show_doc(state: &ApiState, snapshot: &ShowSnapshot, transition: Option<TakeTransition>) -> Result<DocOp, ApiError> {
     let store = state.store.clone();
     let stored = tokio::task::spawn_blocking(move || store.doc(DocKind::Show, SHOW_DOC_ID)).await?.map_err(internal)?;
     let streaming = stored.and_then(|(_, doc)| serde_json::from_value::<ShowDoc>(doc).ok()).is_some_and(|d| d.streaming);
     let program = snapshot.incoming.clone().unwrap_or_else(|| snapshot.program.clone());
-    Ok(DocOp::Put(DocKind::Show, SHOW_DOC_ID.into(), to_json(&ShowDoc { program, preview: snapshot.preview.clone(), streaming })?))
+    Ok(DocOp::Put(DocKind::Show, SHOW_DOC_ID.into(), to_json(&ShowDoc { program, preview: snapshot.preview.clone(), streaming, transition })?))
 }
 
 /// The layer's document to save, and the local version it will be saved as (the store
@@ -212,7 +213,7 @@ pub async fn remove_scene(state: &ApiState, name: &str) -> Result<(), ApiError> 
     let layers: Vec<String> = before.spec.scene(name).map(|s| s.layers.iter().map(|l| l.id.clone()).collect()).unwrap_or_default();
     state.show.ask(|reply| Request::RemoveScene { name: name.to_string(), reply }).await?;
     let after = state.show.snapshot().await?;
-    let mut ops = vec![DocOp::Delete(DocKind::Scene, name.to_string()), show_doc(state, &after).await?];
+    let mut ops = vec![DocOp::Delete(DocKind::Scene, name.to_string()), show_doc(state, &after, None).await?];
     for id in layers {
         ops.push(DocOp::Delete(DocKind::Layer, id.clone()));
         ops.push(DocOp::Delete(DocKind::GuestState, id));
@@ -300,12 +301,13 @@ pub async fn release(state: &ApiState, id: &str) -> Result<(), ApiError> {
 pub async fn set_preview(state: &ApiState, body: PreviewBody) -> Result<ShowBody, ApiError> {
     let _edit = begin_edit(state).await?;
     state.show.ask(|reply| Request::SetPreview { scene: body.scene, reply }).await?;
-    let op = show_doc(state, &state.show.snapshot().await?).await?;
+    let op = show_doc(state, &state.show.snapshot().await?, None).await?;
     persist(state, vec![op]).await?;
     show(state).await
 }
 
 pub async fn take(state: &ApiState, body: TakeBody) -> Result<ShowBody, ApiError> {
+    let kept = body.transition.as_ref().map(|t| TakeTransition { module: t.module.clone(), duration_ms: t.duration_ms });
     let transition = match body.transition {
         Some(t) if Duration::from_millis(t.duration_ms) > MAX_TRANSITION => {
             return Err(ApiError::BadRequest(format!("a transition runs at most {} ms", MAX_TRANSITION.as_millis())));
@@ -319,7 +321,7 @@ pub async fn take(state: &ApiState, body: TakeBody) -> Result<ShowBody, ApiError
         None => state.show.snapshot().await?.preview.ok_or_else(|| ApiError::BadRequest("no scene given and none on preview: send {\"scene\": NAME}".into()))?,
     };
     state.show.ask(|reply| Request::Take { scene, transition, reply }).await?;
-    let op = show_doc(state, &state.show.snapshot().await?).await?;
+    let op = show_doc(state, &state.show.snapshot().await?, kept).await?;
     persist(state, vec![op]).await?;
     show(state).await
 }

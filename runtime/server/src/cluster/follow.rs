@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use showrunner_cluster::{Change, ChangeId, ChangeOp, ClusterError, Health};
-use showrunner_engine::LayerPatch;
+use showrunner_engine::{LayerPatch, TransitionChoice};
 use std::sync::Arc;
 
 use super::{ClusterLink, doc_kind};
@@ -218,7 +218,18 @@ async fn put_show(state: &ApiState, doc: ShowDoc) -> anyhow::Result<()> {
     let on_air = snapshot.incoming.as_deref().unwrap_or(&snapshot.program);
     if on_air != doc.program {
         add_scene(state, &doc.program).await?;
-        state.show.ask(|reply| Request::Take { scene: doc.program.clone(), transition: None, reply }).await?;
+        // The same transition as the node that took it; a cut if it cannot be loaded here.
+        let transition = match &doc.transition {
+            Some(t) if t.duration_ms > 0 => match load_module(state, &t.module).await {
+                Ok(module) => Some(TransitionChoice { module, duration: Duration::from_millis(t.duration_ms) }),
+                Err(e) => {
+                    tracing::warn!(module = t.module, error = %e, "the take's transition is not available here; cutting");
+                    None
+                }
+            },
+            _ => None,
+        };
+        state.show.ask(|reply| Request::Take { scene: doc.program.clone(), transition, reply }).await?;
     }
     if snapshot.preview != doc.preview {
         state.show.ask(|reply| Request::SetPreview { scene: doc.preview, reply }).await?;

@@ -36,6 +36,17 @@ pub struct ShowDoc {
     /// Whether the stream (RTMP destinations) is on.
     #[serde(default)]
     pub streaming: bool,
+    /// The transition the last take used (other nodes of a cluster take with it too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transition: Option<TakeTransition>,
+}
+
+/// A take's transition as kept in the show document.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TakeTransition {
+    /// Content hash of the transition module.
+    pub module: String,
+    pub duration_ms: u64,
 }
 
 /// A creation sequence number: milliseconds since the Unix epoch times 1000 plus a
