@@ -14,12 +14,11 @@ mod rtmp_server;
 
 use std::time::{Duration, Instant};
 
+use common::cluster_node::{Node, TOKEN};
 use common::redis::RedisServer;
-use common::serve_process::ServeProcess;
 use rtmp_server::{RtmpServer, find_stream, probe_streams, tool_installed};
 use serde_json::{Value, json};
 
-const TOKEN: &str = "failover-test-token";
 const STREAM_KEY: &str = "failover-key";
 /// How long after `stream/start` one node may take to be live with the other showing it remote.
 const FIRST_LIVE: Duration = Duration::from_secs(10);
@@ -31,44 +30,7 @@ const READABLE_AGAIN: Duration = Duration::from_secs(10);
 /// How long the survivor may take to free the lease after `stream/stop`.
 const RELEASE: Duration = Duration::from_secs(2);
 
-/// One cluster node with its data dir.
-struct Node {
-    id: &'static str,
-    process: ServeProcess,
-    base: String,
-    agent: ureq::Agent,
-    _dir: tempfile::TempDir,
-}
-
 impl Node {
-    /// Starts node `id` on an empty data dir, a member of cluster `show` on `redis`.
-    fn start(id: &'static str, redis: &RedisServer) -> Node {
-        let dir = tempfile::tempdir().unwrap();
-        let extra = format!("redis = \"{}\"\nnode_id = \"{id}\"\ncluster_name = \"show\"\n", redis.url());
-        let process = ServeProcess::start_with(dir.path(), TOKEN, &extra);
-        let agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(10))).build().into();
-        Node { id, base: format!("{}/api/v1", process.origin()), process, agent, _dir: dir }
-    }
-
-    /// `method path` with an optional JSON body: (status, JSON reply).
-    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-        let request = ureq::http::Request::builder().method(method).uri(format!("{}{path}", self.base)).header("Authorization", format!("Bearer {TOKEN}"));
-        let sent = match body {
-            Some(json) => self.agent.run(request.header("Content-Type", "application/json").body(json.to_string().into_bytes()).unwrap()),
-            None => self.agent.run(request.body(()).unwrap()),
-        };
-        let mut response = sent.unwrap_or_else(|e| panic!("node {}: {method} {path} got no answer: {e}\nlog:\n{}", self.id, self.process.log(4000)));
-        let bytes = response.body_mut().read_to_vec().unwrap();
-        (response.status().as_u16(), serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-    }
-
-    /// `method path` with `body`, asserting `status`; answers the JSON reply.
-    fn expect(&self, method: &str, path: &str, body: Option<Value>, status: u16) -> Value {
-        let (got, json) = self.call(method, path, body.as_ref());
-        assert_eq!(got, status, "node {}: {method} {path}: {json}\nlog:\n{}", self.id, self.process.log(4000));
-        json
-    }
-
     /// `showrunner_output_lease_held{output="main"}` from this node's `/metrics`.
     fn lease_held_metric(&self) -> Option<f64> {
         let request = ureq::http::Request::builder().uri(format!("{}/metrics", self.process.origin())).header("Authorization", format!("Bearer {TOKEN}")).body(()).unwrap();
@@ -80,8 +42,8 @@ impl Node {
     fn main_output(&self) -> (Option<String>, String, Value) {
         let listed = self.expect("GET", "/outputs", None, 200);
         let entry = listed["outputs"].as_array().and_then(|all| all.iter().find(|o| o["id"] == "main")).cloned();
-        let entry = entry.unwrap_or_else(|| panic!("node {}: destination `main` is not listed: {listed}", self.id));
-        assert!(entry.get("owner").is_some(), "node {}: the destination has no `owner` field: {entry}", self.id);
+        let entry = entry.unwrap_or_else(|| panic!("node {}: destination `main` is not listed: {listed}", self.name));
+        assert!(entry.get("owner").is_some(), "node {}: the destination has no `owner` field: {entry}", self.name);
         (entry["owner"].as_str().map(str::to_owned), entry["state"].as_str().unwrap_or_default().to_owned(), entry)
     }
 }
@@ -94,7 +56,7 @@ fn until<T>(since: Instant, limit: Duration, what: &str, nodes: &[&Node], mut pr
             return (value, since.elapsed());
         }
         if since.elapsed() >= limit {
-            let logs: String = nodes.iter().map(|n| format!("\n--- log of node {} ---\n{}", n.id, n.process.log(3000))).collect();
+            let logs: String = nodes.iter().map(|n| format!("\n--- log of node {} ---\n{}", n.name, n.process.log(3000))).collect();
             panic!("{what}: not within {limit:?}{logs}");
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -120,14 +82,10 @@ fn publishes(server: &RtmpServer, key: &str) -> usize {
 /// Adds a lower third through `a`, waits until `b` has it, and plays it on both, so the
 /// picture either node pushes is not black.
 fn lower_third_on_both(a: &Node, b: &Node) {
-    let bytes = std::fs::read(common::guest("scene-lower-third")).unwrap();
-    let request = ureq::http::Request::builder().method("POST").uri(format!("{}/modules", a.base)).header("Authorization", format!("Bearer {TOKEN}")).header("Content-Type", "application/wasm");
-    let mut response = a.agent.run(request.body(bytes).unwrap()).expect("upload answered");
-    let uploaded: Value = serde_json::from_slice(&response.body_mut().read_to_vec().unwrap()).unwrap_or(Value::Null);
-    assert!(response.status().is_success(), "upload of the lower third: {uploaded}");
-    let layer = json!({ "id": "name", "scene": "main", "module": uploaded["hash"], "props": { "name": "Ada Lovelace", "title": "Mathematician" } });
+    let module = a.upload("scene-lower-third");
+    let layer = json!({ "id": "name", "scene": "main", "module": module, "props": { "name": "Ada Lovelace", "title": "Mathematician" } });
     a.expect("POST", "/layers", Some(layer), 201);
-    until(Instant::now(), Duration::from_secs(10), "the lower third reaching b", &[a, b], || (b.call("GET", "/layers/name", None).0 == 200).then_some(()));
+    until(Instant::now(), Duration::from_secs(10), "the lower third reaching b", &[a, b], || b.layer("name").map(|_| ()));
     for node in [a, b] {
         node.expect("POST", "/layers/name/events", Some(json!({ "name": "play" })), 202);
     }
@@ -152,7 +110,7 @@ fn when_the_owner_of_a_destination_is_killed_the_other_node_takes_it_over() {
     // 1. The stream goes on through a: one node pushes, the other shows it as remote.
     a.expect("POST", "/outputs", Some(json!({ "id": "main", "url": url })), 201);
     let started = Instant::now();
-    let (_, reply) = a.call("POST", "/stream/start", None);
+    let reply = a.call("POST", "/stream/start", None, None).json;
     assert!(!reply.to_string().contains(STREAM_KEY), "the stream key never leaves the server: {reply}");
     let (owner, took) = until(started, FIRST_LIVE, "one node live and the other showing it remote", &[&a, &b], || {
         let (on_a, on_b) = (a.main_output(), b.main_output());
@@ -166,7 +124,7 @@ fn when_the_owner_of_a_destination_is_killed_the_other_node_takes_it_over() {
     });
     eprintln!("node {owner} owns `main` and is live {took:?} after stream/start");
     for node in [&a, &b] {
-        assert_eq!(node.expect("GET", "/outputs", None, 200)["streaming"], true, "node {}: the stream is on everywhere", node.id);
+        assert_eq!(node.expect("GET", "/outputs", None, 200)["streaming"], true, "node {}: the stream is on everywhere", node.name);
     }
     let (mut owner_node, survivor) = if owner == "a" { (a, b) } else { (b, a) };
     let remote = survivor.main_output().2;
@@ -178,13 +136,13 @@ fn when_the_owner_of_a_destination_is_killed_the_other_node_takes_it_over() {
     // 2. The owner dies without a word; the survivor takes the lease and pushes.
     owner_node.process.kill_9();
     let killed = Instant::now();
-    let (_, takeover) = until(killed, TAKEOVER, "the survivor owning `main`", &[&survivor], || (survivor.main_output().0.as_deref() == Some(survivor.id)).then_some(()));
-    eprintln!("TAKEOVER: node {} owned `main` {:.0} ms after node {} was killed with SIGKILL", survivor.id, takeover.as_secs_f64() * 1000.0, owner_node.id);
+    let (_, takeover) = until(killed, TAKEOVER, "the survivor owning `main`", &[&survivor], || (survivor.main_output().0.as_deref() == Some(survivor.name)).then_some(()));
+    eprintln!("TAKEOVER: node {} owned `main` {:.0} ms after node {} was killed with SIGKILL", survivor.name, takeover.as_secs_f64() * 1000.0, owner_node.name);
     let (_, live_again) = until(killed, READABLE_AGAIN, "the survivor live", &[&survivor], || {
         let (owner, state, _) = survivor.main_output();
-        (owner.as_deref() == Some(survivor.id) && state == "live").then_some(())
+        (owner.as_deref() == Some(survivor.name) && state == "live").then_some(())
     });
-    eprintln!("node {} was live {:.0} ms after the kill", survivor.id, live_again.as_secs_f64() * 1000.0);
+    eprintln!("node {} was live {:.0} ms after the kill", survivor.name, live_again.as_secs_f64() * 1000.0);
     let mut probes = 0;
     let (_, readable) = until(killed, READABLE_AGAIN, "ffprobe reading the survivor's stream", &[&survivor], || {
         probes += 1;

@@ -13,11 +13,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::cluster_node::{Node, within};
 use common::redis::RedisServer;
-use common::serve_process::ServeProcess;
 use serde_json::{Value, json};
 
-const TOKEN: &str = "cluster-restart-test-token";
 /// How long a change made on one node may take to show on another before Redis goes.
 const PROPAGATION: Duration = Duration::from_secs(5);
 /// How long after Redis answers `PING` again a change must be accepted.
@@ -25,77 +24,12 @@ const BACK_IN_SERVICE: Duration = Duration::from_secs(10);
 /// How long after it was accepted a change made after the restart may take to reach the other node.
 const RESYNCED_PROPAGATION: Duration = Duration::from_secs(2);
 
-/// One `showrunner serve` node of the cluster, with its data dir.
-struct Node {
-    name: &'static str,
-    process: ServeProcess,
-    base: String,
-    agent: ureq::Agent,
-    _dir: tempfile::TempDir,
-}
-
-struct Reply {
-    status: u16,
-    json: Value,
-}
-
-impl Reply {
-    fn code(&self) -> &str {
-        self.json["code"].as_str().unwrap_or_default()
-    }
-}
-
 impl Node {
-    /// Starts node `name` on an empty data dir of its own, a member of cluster `show` on `redis`.
-    fn start(name: &'static str, redis: &RedisServer) -> Node {
-        let dir = tempfile::tempdir().unwrap();
-        let extra = format!("redis = \"{}\"\nnode_id = \"{name}\"\ncluster_name = \"show\"\n", redis.url());
-        let process = ServeProcess::start_with(dir.path(), TOKEN, &extra);
-        let agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(30))).build().into();
-        Node { name, base: format!("{}/api/v1", process.origin()), process, agent, _dir: dir }
-    }
-
-    /// `method path` with an optional JSON body.
-    fn call(&self, method: &str, path: &str, json: Option<&Value>) -> Reply {
-        let request = ureq::http::Request::builder().method(method).uri(format!("{}{path}", self.base)).header("Authorization", format!("Bearer {TOKEN}"));
-        let sent = match json {
-            Some(json) => self.agent.run(request.header("Content-Type", "application/json").body(json.to_string().into_bytes()).unwrap()),
-            None => self.agent.run(request.body(()).unwrap()),
-        };
-        let mut response = sent.unwrap_or_else(|e| panic!("node {}: {method} {path} got no answer: {e}\nlog:\n{}", self.name, self.process.log(4000)));
-        let body = response.body_mut().read_to_vec().unwrap();
-        Reply { status: response.status().as_u16(), json: serde_json::from_slice(&body).unwrap_or(Value::Null) }
-    }
-
-    /// `method path` with `json`, asserting `status`; answers the JSON reply.
-    fn expect(&self, method: &str, path: &str, json: Option<Value>, status: u16) -> Value {
-        let reply = self.call(method, path, json.as_ref());
-        assert_eq!(reply.status, status, "node {}: {method} {path}: {}\nlog:\n{}", self.name, reply.json, self.process.log(4000));
-        reply.json
-    }
-
     /// Uploads the lower third to this node only and adds it as layer `name` on scene `main`.
     fn add_lower_third(&self) {
-        let bytes = std::fs::read(common::guest("scene-lower-third")).unwrap();
-        let request = ureq::http::Request::builder().method("POST").uri(format!("{}/modules", self.base)).header("Authorization", format!("Bearer {TOKEN}")).header("Content-Type", "application/wasm");
-        let mut response = self.agent.run(request.body(bytes).unwrap()).expect("upload answered");
-        let json: Value = serde_json::from_slice(&response.body_mut().read_to_vec().unwrap()).unwrap_or(Value::Null);
-        assert!(response.status().is_success(), "node {}: upload: {json}", self.name);
-        let layer = json!({ "id": "name", "scene": "main", "module": json["hash"], "props": { "name": "Ada Lovelace", "title": "Mathematician" }, "z": 3 });
+        let module = self.upload("scene-lower-third");
+        let layer = json!({ "id": "name", "scene": "main", "module": module, "props": { "name": "Ada Lovelace", "title": "Mathematician" }, "z": 3 });
         self.expect("POST", "/layers", Some(layer), 201);
-    }
-
-    /// The layer as `GET /layers/{id}` shows it, or `None` while it does not exist here.
-    fn layer(&self, id: &str) -> Option<Value> {
-        let reply = self.call("GET", &format!("/layers/{id}"), None);
-        (reply.status == 200).then_some(reply.json)
-    }
-
-    /// `GET /show` without the frame counter (which moves on its own).
-    fn show(&self) -> Value {
-        let mut show = self.expect("GET", "/show", None, 200);
-        show.as_object_mut().unwrap().remove("frame");
-        show
     }
 
     fn frame(&self) -> u64 {
@@ -103,30 +37,17 @@ impl Node {
     }
 }
 
-/// Polls `probe` every 20 ms until it answers `Some`, for at most `limit`; answers the
-/// value and how long it took.
-fn within<T>(limit: Duration, what: &str, node: &Node, mut probe: impl FnMut() -> Option<T>) -> (T, Duration) {
-    let start = Instant::now();
-    loop {
-        if let Some(value) = probe() {
-            return (value, start.elapsed());
-        }
-        assert!(start.elapsed() < limit, "node {}: {what} not within {limit:?}\nlog:\n{}", node.name, node.process.log(4000));
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// With Redis gone: both nodes' shows go on rendering (the frame counter advances and the
 /// programme monitor answers) and a change on `writer` is refused with 503 `cluster_unavailable`.
 fn assert_on_air_and_read_only(a: &Node, b: &Node, writer: &Node) {
     let frames = [a.frame(), b.frame()];
-    let refused = writer.call("PATCH", "/layers/name/props", Some(&json!({ "title": "while Redis is down" })));
+    let refused = writer.call("PATCH", "/layers/name/props", Some(&json!({ "title": "while Redis is down" })), None);
     assert_eq!((refused.status, refused.code()), (503, "cluster_unavailable"), "node {}: a change with Redis down: {}", writer.name, refused.json);
     std::thread::sleep(Duration::from_millis(1000));
     for (node, before) in [a, b].into_iter().zip(frames) {
         let after = node.frame();
         assert!(after > before + 5, "node {}: the show kept rendering with Redis down: frame {before}, a second or more later {after}", node.name);
-        let program = node.call("GET", "/monitors/program", None);
+        let program = node.call("GET", "/monitors/program", None, None);
         assert_eq!(program.status, 200, "node {}: GET /monitors/program with Redis down: {}", node.name, program.json);
     }
 }
@@ -140,7 +61,7 @@ fn change_after_restart(writer: &Node, reader: &Node, change: &Value) -> (Durati
     let back = Instant::now();
     let mut refusals = Vec::new();
     let accepted = loop {
-        let reply = writer.call("PATCH", "/layers/name/props", Some(change));
+        let reply = writer.call("PATCH", "/layers/name/props", Some(change), None);
         if reply.status == 200 {
             break reply;
         }
@@ -171,7 +92,7 @@ fn redis_restarted_with_appendfsync_always_loses_no_acknowledged_change_and_both
     // Step 1: several acknowledged changes on a, the last one seen on b.
     let mut acknowledged = json!({ "name": "Ada Lovelace", "title": "Mathematician" });
     for (take, change) in [json!({ "title": "take 1" }), json!({ "name": "Ada King" }), json!({ "title": "take 2" }), json!({ "title": "Countess of Lovelace" })].into_iter().enumerate() {
-        let reply = a.call("PATCH", "/layers/name/props", Some(&change));
+        let reply = a.call("PATCH", "/layers/name/props", Some(&change), None);
         assert_eq!(reply.status, 200, "change {take} on a: {}", reply.json);
         for (key, value) in change.as_object().unwrap() {
             acknowledged[key] = value.clone();

@@ -1,8 +1,10 @@
 //! What the `showrunner` command tests share: where the built guest modules are,
-//! running the binary with a throwaway module cache, and a throwaway `redis-server`.
+//! running the binary with a throwaway module cache, a throwaway `redis-server`, and
+//! cluster nodes on it.
 
 #![allow(dead_code, clippy::expect_used)]
 
+pub mod cluster_node;
 pub mod redis;
 pub mod serve_process;
 pub mod show;
