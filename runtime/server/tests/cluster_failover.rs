@@ -3,8 +3,10 @@
 //! destination's lease) pushes it and the other shows it as `remote`; when the owner is
 //! killed with SIGKILL the survivor takes the lease within the lease's time-to-live and
 //! ffprobe reads the stream from nginx again; stopping the stream on the survivor ends the
-//! push and frees the lease. Skipped (with `SKIPPED:`) where `redis-server`, nginx with the
-//! RTMP module or ffprobe is missing.
+//! push and frees the lease. The programme recording fails over the same way: the
+//! survivor records on into its own data dir, and ffprobe reads both nodes' files.
+//! Skipped (with `SKIPPED:`) where `redis-server`, nginx with the RTMP module or ffprobe
+//! is missing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -16,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use common::cluster_node::{Node, TOKEN};
 use common::redis::RedisServer;
-use rtmp_server::{RtmpServer, find_stream, probe_streams, tool_installed};
+use rtmp_server::{RtmpServer, find_stream, probe_duration, probe_streams, tool_installed, video_packet_times};
 use serde_json::{Value, json};
 
 const STREAM_KEY: &str = "failover-key";
@@ -36,6 +38,18 @@ impl Node {
         let request = ureq::http::Request::builder().uri(format!("{}/metrics", self.process.origin())).header("Authorization", format!("Bearer {TOKEN}")).body(()).unwrap();
         let text = self.agent.run(request).unwrap().body_mut().read_to_string().unwrap();
         text.lines().find_map(|line| line.strip_prefix("showrunner_output_lease_held{output=\"main\"} ")).and_then(|v| v.trim().parse().ok())
+    }
+
+    /// The recording as this node's `GET /outputs` shows it: (owner, state, whole entry);
+    /// `None` while there is none.
+    fn recording(&self) -> Option<(Option<String>, String, Value)> {
+        let entry = self.expect("GET", "/outputs", None, 200)["recording"].clone();
+        (!entry.is_null()).then(|| (entry["owner"].as_str().map(str::to_owned), entry["state"].as_str().unwrap_or_default().to_owned(), entry))
+    }
+
+    /// The size of `recordings/FILE` in this node's data dir (0 while it does not exist).
+    fn recorded_bytes(&self, file: &str) -> u64 {
+        std::fs::metadata(self.data_dir().join("recordings").join(file)).map_or(0, |m| m.len())
     }
 
     /// Destination `main` as this node's `GET /outputs` shows it: (owner, state, whole entry).
@@ -163,5 +177,77 @@ fn when_the_owner_of_a_destination_is_killed_the_other_node_takes_it_over() {
     nginx.wait_for_recordings(STREAM_KEY, 2);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(publishes(&nginx, STREAM_KEY), 2, "nobody published after stream/stop\n{}", nginx.logs());
+    drop(owner_node);
+}
+
+/// ffprobe reads an h264 320x180 video from `path` with `min_frames` frames at least;
+/// answers how many it has and the seconds they span.
+fn recording_readable(path: &std::path::Path, min_frames: usize) -> (usize, f64) {
+    let streams = probe_streams(&path.to_string_lossy());
+    let video = find_stream(&streams, "video").unwrap_or_else(|| panic!("no video in {}: {streams:?}", path.display()));
+    assert_eq!((video.codec_name.as_str(), video.width, video.height), ("h264", Some(320), Some(180)), "{}", path.display());
+    let times = video_packet_times(path);
+    assert!(times.len() >= min_frames, "{} holds {} frames, expected at least {min_frames}", path.display(), times.len());
+    let span = times.iter().copied().fold(f64::MIN, f64::max) - times.iter().copied().fold(f64::MAX, f64::min);
+    (times.len(), span)
+}
+
+#[test]
+fn when_the_node_recording_the_programme_is_killed_the_other_node_records_on() {
+    let test = "when_the_node_recording_the_programme_is_killed_the_other_node_records_on";
+    if !tool_installed("ffprobe") {
+        println!("SKIPPED: {test}: ffprobe is not installed (cargo xtask setup installs ffmpeg)");
+        return;
+    }
+    let Some(redis) = RedisServer::start_or_skip(test) else { return };
+    let (a, b) = (Node::start("a", &redis), Node::start("b", &redis));
+    lower_third_on_both(&a, &b);
+
+    // 1. Recording starts through a: one node records, the other shows it as remote, and a
+    //    second recording is refused on either node.
+    let reply = a.expect("POST", "/recording", Some(json!({ "file": "show.mkv" })), 201);
+    assert!(reply["recording"]["owner"].is_string(), "the reply names the node recording: {reply}");
+    eprintln!("POST /recording on a: node {} took it", reply["recording"]["owner"]);
+    let started = Instant::now();
+    let (owner, took) = until(started, FIRST_LIVE, "one node recording and the other showing it remote", &[&a, &b], || {
+        let (on_a, on_b) = (a.recording()?, b.recording()?);
+        let owner = on_a.0.clone().filter(|o| on_b.0.as_deref() == Some(o.as_str()))?;
+        let states = if owner == "a" { (on_a.1, on_b.1) } else { (on_b.1, on_a.1) };
+        (states == ("live".to_string(), "remote".to_string())).then_some(owner)
+    });
+    eprintln!("node {owner} records and the other shows it remote {took:?} after POST /recording");
+    for node in [&a, &b] {
+        let again = node.call("POST", "/recording", Some(&json!({ "file": "other.mkv" })), None);
+        assert_eq!((again.status, again.code()), (409, "conflict"), "node {}: a second recording: {}", node.name, again.json);
+    }
+    let (mut owner_node, survivor) = if owner == "a" { (a, b) } else { (b, a) };
+    until(Instant::now(), Duration::from_secs(10), "the owner's file growing", &[&owner_node], || (owner_node.recorded_bytes("show.mkv") > 20_000).then_some(()));
+    assert_eq!(survivor.recorded_bytes("show.mkv"), 0, "only the owner writes a file");
+    std::thread::sleep(Duration::from_secs(2));
+
+    // 2. The owner dies; the survivor takes the lease and records on into its own data dir.
+    owner_node.process.kill_9();
+    let killed = Instant::now();
+    let (_, takeover) = until(killed, TAKEOVER, "the survivor recording", &[&survivor], || {
+        let (owner, state, _) = survivor.recording()?;
+        (owner.as_deref() == Some(survivor.name) && state == "live").then_some(())
+    });
+    eprintln!("TAKEOVER: node {} recorded {:.0} ms after node {} was killed with SIGKILL", survivor.name, takeover.as_secs_f64() * 1000.0, owner_node.name);
+    until(Instant::now(), Duration::from_secs(10), "the survivor's file growing", &[&survivor], || (survivor.recorded_bytes("show.mkv") > 20_000).then_some(()));
+    std::thread::sleep(Duration::from_secs(2));
+
+    // 3. Stopping on the survivor closes its file and frees the lease.
+    let stopped = survivor.expect("DELETE", "/recording", None, 200);
+    assert_eq!(stopped["recording"], Value::Null, "the reply waits for the recording to end: {stopped}");
+    let again = survivor.call("DELETE", "/recording", None, None);
+    assert_eq!(again.status, 404, "nothing left to stop: {}", again.json);
+    // At 30 fps, the 2 s slept after each file grew hold 60 frames; 30 leaves room for a
+    // busy machine and the encoder's delay.
+    let survivor_file = survivor.data_dir().join("recordings/show.mkv");
+    let (survivor_frames, survivor_span) = recording_readable(&survivor_file, 30);
+    let closed = probe_duration(&survivor_file).unwrap_or_default();
+    assert!(closed >= survivor_span, "the stop was answered once the file was closed with its duration ({closed:.2} s; frames span {survivor_span:.2} s)");
+    let (owner_frames, owner_span) = recording_readable(&owner_node.data_dir().join("recordings/show.mkv"), 30);
+    eprintln!("the killed node's file holds {owner_frames} frames over {owner_span:.2} s, the survivor's {survivor_frames} over {survivor_span:.2} s");
     drop(owner_node);
 }

@@ -1,7 +1,8 @@
 //! Live inputs over the API (`/inputs`): media files and URLs, and stream keys RTMP
 //! publishers send to the embedded ingest server. The layers' `video` ops draw them by
 //! name. Each input is kept in the store (`DocKind::Input`, id = its name) so a
-//! restarted server starts it again; the running side is [`InputManager`]'s.
+//! restarted server starts it again, and in a cluster written to Redis first, so every
+//! node runs it (503 while Redis is down); the running side is [`InputManager`]'s.
 //!
 //! Must not: return, log or echo a stream key (answers carry masked keys only), or
 //! start or stop decoders itself.
@@ -17,6 +18,7 @@ use utoipa::ToSchema;
 use super::ApiState;
 use super::error::{ApiError, ApiErrorBody, internal, json_body};
 use crate::show::inputs::{InputDoc, InputError, without_credentials};
+use super::show_ops::{begin_edit, persist};
 use crate::store::{DocKind, DocOp};
 
 /// A new input: `{"name","kind":"media","uri","loop"}` or `{"name","kind":"ingest","key"}`.
@@ -153,16 +155,17 @@ pub async fn add(State(state): State<ApiState>, request: Result<Json<NewInput>, 
     let name = doc.name().to_owned();
     let value = serde_json::to_value(&doc).map_err(internal)?;
     super::show_routes::finish(async move {
-        let _edit = state.edits.lock().await;
+        let _edit = begin_edit(&state).await?;
         let inputs = state.inputs.clone();
         tokio::task::spawn_blocking(move || inputs.add(doc)).await??;
-        let store = state.store.clone();
-        let op = DocOp::Put(DocKind::Input, name.clone(), value);
-        if let Err(e) = tokio::task::spawn_blocking(move || store.batch(&[op])).await? {
+        if let Err(e) = persist(&state, vec![DocOp::Put(DocKind::Input, name.clone(), value)]).await {
             let inputs = state.inputs.clone();
             let undo = name.clone();
-            let _ = tokio::task::spawn_blocking(move || inputs.remove(&undo)).await;
-            return Err(internal(format!("input {name:?} could not be saved, so it was stopped again: {e}")));
+            let _ = tokio::task::spawn_blocking(move || if inputs.contains(&undo) { inputs.remove(&undo).map(|_| ()) } else { Ok(()) }).await;
+            return Err(match e {
+                ApiError::Internal(e) => internal(format!("input {name:?} could not be saved, so it was stopped again: {e}")),
+                refused => refused,
+            });
         }
         let body = input_bodies(&state).await?.into_iter().find(|b| b.name == name).ok_or_else(|| internal(format!("input {name:?} vanished right after it was added")))?;
         Ok((StatusCode::CREATED, Json(body)))
@@ -177,13 +180,11 @@ pub async fn add(State(state): State<ApiState>, request: Result<Json<NewInput>, 
 pub async fn remove(State(state): State<ApiState>, name: Result<Path<String>, PathRejection>) -> Result<StatusCode, ApiError> {
     let Path(name) = name?;
     super::show_routes::finish(async move {
-        let _edit = state.edits.lock().await;
+        let _edit = begin_edit(&state).await?;
         if !state.inputs.contains(&name) {
             return Err(InputError::Unknown(name.chars().take(80).collect()).into());
         }
-        let store = state.store.clone();
-        let op = DocOp::Delete(DocKind::Input, name.clone());
-        tokio::task::spawn_blocking(move || store.batch(&[op])).await?.map_err(internal)?;
+        persist(&state, vec![DocOp::Delete(DocKind::Input, name.clone())]).await?;
         let inputs = state.inputs.clone();
         tokio::task::spawn_blocking(move || inputs.remove(&name)).await??;
         Ok(StatusCode::NO_CONTENT)

@@ -16,6 +16,7 @@ mod modules;
 mod monitors;
 mod openapi;
 pub mod outputs;
+pub mod recording;
 mod show_error;
 pub mod show_ops;
 mod show_routes;
@@ -122,7 +123,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/outputs/{id}", axum::routing::delete(outputs::remove))
         .route("/stream/start", post(outputs::start_stream))
         .route("/stream/stop", post(outputs::stop_stream))
-        .route("/recording", post(outputs::start_recording).delete(outputs::stop_recording))
+        .route("/recording", post(recording::start_recording).delete(recording::stop_recording))
         .route("/inputs", get(inputs::list).post(inputs::add))
         .route("/inputs/{name}", axum::routing::delete(inputs::remove))
         .route("/trace", post(trace::record))

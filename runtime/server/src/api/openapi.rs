@@ -11,8 +11,9 @@ use super::modules::{ModuleBody, ModuleList};
 use super::system::{Health, Ready};
 use super::wire::{EventBody, LayerBody, LayerPatchBody, NewLayer, NewScene, PreviewBody, SceneBody, ShowBody, SwapBody, SwapResult, TakeBody, TransitionBody};
 use super::inputs::{InputBody, InputSize, NewInput};
-use super::outputs::{NewOutput, NewRecording, OutputBody, OutputsBody};
-use super::{inputs, modules, monitors, outputs, show_routes, system, trace, ws};
+use super::outputs::{NewOutput, OutputBody, OutputsBody};
+use super::recording::NewRecording;
+use super::{inputs, modules, monitors, outputs, recording, show_routes, system, trace, ws};
 use super::trace::TraceRequest;
 
 #[derive(OpenApi)]
@@ -22,7 +23,7 @@ use super::trace::TraceRequest;
         show_routes::get_show, show_routes::list_scenes, show_routes::add_scene, show_routes::get_scene, show_routes::remove_scene,
         show_routes::list_layers, show_routes::add_layer, show_routes::get_layer, show_routes::update_layer, show_routes::remove_layer,
         show_routes::set_props, show_routes::event, show_routes::swap, show_routes::release, show_routes::set_preview, show_routes::take, show_routes::preview_jpg,
-        outputs::list, outputs::add, outputs::remove, outputs::start_stream, outputs::stop_stream, outputs::start_recording, outputs::stop_recording, ws::upgrade, monitors::picture, monitors::upgrade,
+        outputs::list, outputs::add, outputs::remove, outputs::start_stream, outputs::stop_stream, recording::start_recording, recording::stop_recording, ws::upgrade, monitors::picture, monitors::upgrade,
         inputs::list, inputs::add, inputs::remove, trace::record),
     components(schemas(ApiErrorBody, Health, Ready, ModuleBody, ModuleList,
         ShowBody, SceneBody, LayerBody, NewScene, NewLayer, LayerPatchBody, EventBody, SwapBody, SwapResult, PreviewBody, TakeBody, TransitionBody,

@@ -1,11 +1,11 @@
 //! Outputs over the API: RTMP destinations (`/outputs`), stream start and stop
-//! (`/stream/start`, `/stream/stop`) and the programme recording (`/recording`).
-//! Destinations are kept in the store (their stream keys never leave the server:
-//! every answer masks them); the stream's on/off state is kept too, so a restarted
-//! server goes back on air. The encoder runs only while the stream is on or a
-//! recording runs. Recordings go to `DATA_DIR/recordings/` under a plain file name.
+//! (`/stream/start`, `/stream/stop`), and the listing of every output with the
+//! programme recording (started and stopped in [`super::recording`]). Destinations are
+//! kept in the store (their stream keys never leave the server: every answer masks
+//! them); the stream's on/off state is kept too, so a restarted server goes back on
+//! air. The encoder runs only while the stream is on or a recording runs.
 //!
-//! Must not: accept a path from a client, or print a stream key.
+//! Must not: print a stream key.
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};
@@ -26,7 +26,7 @@ use crate::store::{DocKind, DocOp};
 pub const RECORDING_ID: &str = "recording";
 
 /// A stored RTMP destination.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OutputDoc {
     pub id: String,
     /// The full URL, key included (never sent to clients).
@@ -64,23 +64,15 @@ pub struct OutputsBody {
     /// Whether the stream is on (destinations are being sent to).
     pub streaming: bool,
     pub outputs: Vec<OutputBody>,
-    /// The running recording, if any.
+    /// The recording, while one runs (or, in a cluster, is waiting for a node to take it).
     pub recording: Option<OutputBody>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewRecording {
-    /// A file name ending in .mkv (no folders); it must not exist yet in DATA_DIR/recordings/.
-    pub file: String,
-}
+pub(super) type Body<T> = Result<Json<T>, JsonRejection>;
 
-type Body<T> = Result<Json<T>, JsonRejection>;
-
-fn parse<T>(state: &ApiState, body: Body<T>) -> Result<T, ApiError> {
+pub(super) fn parse<T>(state: &ApiState, body: Body<T>) -> Result<T, ApiError> {
     json_body(body, state.limits.get().max_body_bytes)
 }
-
 
 fn body(status: &OutputStatus) -> OutputBody {
     use showrunner_media::OutputState;
@@ -92,29 +84,39 @@ fn body(status: &OutputStatus) -> OutputBody {
     OutputBody { id: status.id.clone(), target: status.target.clone(), state: status.state.name().into(), error, bytes_sent: status.bytes_sent, bitrate_kbps: status.bitrate_kbps, reconnects: status.reconnects, owner: None }
 }
 
-async fn stored(state: &ApiState) -> Result<(Vec<OutputDoc>, ShowDoc), ApiError> {
+/// The stored destinations and show document (the stream's on/off, the recording asked for).
+pub async fn stored(state: &ApiState) -> Result<(Vec<OutputDoc>, ShowDoc), ApiError> {
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || {
         let outputs = store.docs(DocKind::Output).map_err(internal)?.into_iter().filter_map(|(_, _, doc)| serde_json::from_value(doc).ok()).collect();
         let show = store.doc(DocKind::Show, SHOW_DOC_ID).map_err(internal)?.and_then(|(_, doc)| serde_json::from_value(doc).ok());
-        Ok::<_, ApiError>((outputs, show.unwrap_or(ShowDoc { program: crate::show::docs::FIRST_SCENE.into(), preview: None, streaming: false, transition: None })))
+        Ok::<_, ApiError>((outputs, show.unwrap_or_else(ShowDoc::first)))
     })
     .await?
 }
 
-
-/// The stored destinations and whether the stream is on.
-pub async fn stored_outputs(state: &ApiState) -> Result<(Vec<OutputDoc>, bool), ApiError> {
-    stored(state).await.map(|(docs, show)| (docs, show.streaming))
-}
-
 /// In a cluster, 503 while Redis is down (outputs are shared).
-fn cluster_up(state: &ApiState) -> Result<(), ApiError> {
+pub(super) fn cluster_up(state: &ApiState) -> Result<(), ApiError> {
     state.cluster.as_ref().map_or(Ok(()), |link| link.check_up())
 }
 
+/// In a cluster, the node holding output `id`'s lease (`None` outside a cluster, when
+/// nobody holds it, or when Redis cannot say).
+pub(super) async fn lease_owner(state: &ApiState, id: &str) -> Option<String> {
+    let cluster = state.cluster.as_ref()?.cluster().ok()?;
+    cluster.owner(&crate::cluster::outputs::lease_name(id)).await.ok().flatten()
+}
+
+/// An output this node does not run: `remote` while another node holds its lease, else `idle`.
+async fn not_running_here(state: &ApiState, id: &str, target: String, idle: &str) -> OutputBody {
+    let owner = lease_owner(state, id).await;
+    let elsewhere = owner.is_some() && owner.as_deref() != state.cluster.as_ref().map(|l| l.node_id());
+    let state = if elsewhere { "remote" } else { idle }.to_string();
+    OutputBody { id: id.to_string(), target, state, error: None, bytes_sent: 0, bitrate_kbps: 0, reconnects: 0, owner }
+}
+
 /// The running encoder's outputs, if it runs.
-async fn running(state: &ApiState) -> Result<Option<LiveOutputs>, ApiError> {
+pub(super) async fn running(state: &ApiState) -> Result<Option<LiveOutputs>, ApiError> {
     if !state.show.snapshot().await?.encoding {
         return Ok(None);
     }
@@ -134,26 +136,21 @@ pub async fn outputs_body(state: &ApiState) -> Result<OutputsBody, ApiError> {
     let statuses = live.as_ref().map(LiveOutputs::statuses).unwrap_or_default();
     let mut outputs = Vec::with_capacity(docs.len());
     for doc in &docs {
-        let owner = match state.cluster.as_ref().and_then(|link| link.cluster().ok()) {
-            Some(cluster) => cluster.owner(&crate::cluster::outputs::lease_name(&doc.id)).await.ok().flatten(),
-            None => None,
-        };
-        let pushed_elsewhere = owner.is_some() && owner.as_deref() != state.cluster.as_ref().map(|l| l.node_id());
         outputs.push(match statuses.iter().find(|s| s.id == doc.id) {
-            Some(status) => OutputBody { owner, ..body(status) },
-            None => OutputBody {
-                id: doc.id.clone(),
-                target: mask_stream_key(&doc.url),
-                state: if pushed_elsewhere { "remote".into() } else { "off".into() },
-                error: None,
-                bytes_sent: 0,
-                bitrate_kbps: 0,
-                reconnects: 0,
-                owner,
-            },
+            Some(status) => OutputBody { owner: lease_owner(state, &doc.id).await, ..body(status) },
+            None => not_running_here(state, &doc.id, mask_stream_key(&doc.url), "off").await,
         });
     }
-    let recording = statuses.iter().find(|s| s.id == RECORDING_ID).map(body);
+    let recording = match (statuses.iter().find(|s| s.id == RECORDING_ID), show.recording) {
+        (Some(status), _) => Some(OutputBody { owner: lease_owner(state, RECORDING_ID).await, ..body(status) }),
+        // Asked for and not recorded here: on another node, not taken yet, or (on one
+        // server) it could not start again after a restart.
+        (None, Some(file)) => {
+            let idle = if state.cluster.is_some() { "connecting" } else { "stopped" };
+            Some(not_running_here(state, RECORDING_ID, format!("recordings/{file}"), idle).await)
+        }
+        (None, None) => None,
+    };
     Ok(OutputsBody { streaming: show.streaming, outputs, recording })
 }
 
@@ -260,53 +257,6 @@ pub async fn stop_stream(State(state): State<ApiState>) -> Result<Json<OutputsBo
     super::show_routes::finish(async move {
         let _edit = state.edits.lock().await;
         set_streaming(&state, false).await?;
-        Ok(Json(outputs_body(&state).await?))
-    })
-    .await
-}
-
-/// Starts recording the programme to DATA_DIR/recordings/FILE (Matroska).
-#[utoipa::path(post, path = "/api/v1/recording", tag = "outputs", security(("bearer" = [])), request_body = NewRecording,
-    responses((status = 201, body = OutputsBody), (status = 400, body = ApiErrorBody), (status = 401, body = ApiErrorBody),
-        (status = 409, description = "A recording runs already, or the file exists (`conflict`)", body = ApiErrorBody),
-        (status = 422, description = "Not a plain .mkv file name (`invalid_output`)", body = ApiErrorBody)))]
-pub async fn start_recording(State(state): State<ApiState>, request: Body<NewRecording>) -> Result<(StatusCode, Json<OutputsBody>), ApiError> {
-    let request = parse(&state, request)?;
-    let name = request.file;
-    let plain = !name.is_empty() && name.len() <= 128 && name.ends_with(".mkv") && !name.starts_with('.') && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-    if !plain {
-        return Err(ApiError::Unprocessable { code: "invalid_output", message: "a recording file is a plain name ending in .mkv (letters, digits, - _ .), no folders".into(), details: serde_json::json!({}) });
-    }
-    let folder = state.store.path().parent().map(|p| p.join("recordings")).ok_or_else(|| internal("the data dir has no parent"))?;
-    let path = folder.join(&name);
-    super::show_routes::finish(async move {
-        let _edit = state.edits.lock().await;
-        if path.exists() {
-            return Err(ApiError::Conflict(format!("recordings/{name} exists already; choose another name")));
-        }
-        std::fs::create_dir_all(&folder).map_err(|e| internal(format!("cannot create {}: {e}", folder.display())))?;
-        let outputs = state.show.ask(Request::StartEncoder).await?;
-        if outputs.status(RECORDING_ID).is_some() {
-            return Err(ApiError::Conflict("a recording runs already; stop it first".into()));
-        }
-        outputs.start_recording(RECORDING_ID, &path).map_err(internal)?;
-        Ok((StatusCode::CREATED, Json(outputs_body(&state).await?)))
-    })
-    .await
-}
-
-/// Stops the recording (the file is closed and complete).
-#[utoipa::path(delete, path = "/api/v1/recording", tag = "outputs", security(("bearer" = [])),
-    responses((status = 200, body = OutputsBody), (status = 401, body = ApiErrorBody), (status = 404, description = "No recording runs", body = ApiErrorBody)))]
-pub async fn stop_recording(State(state): State<ApiState>) -> Result<Json<OutputsBody>, ApiError> {
-    super::show_routes::finish(async move {
-        let _edit = state.edits.lock().await;
-        let outputs = running(&state).await?.filter(|o| o.status(RECORDING_ID).is_some()).ok_or_else(|| ApiError::NotFound { what: "running recording".into() })?;
-        let _ = outputs.remove(RECORDING_ID);
-        let (_, show) = stored(&state).await?;
-        if !show.streaming {
-            state.show.ask(Request::StopEncoder).await?;
-        }
         Ok(Json(outputs_body(&state).await?))
     })
     .await

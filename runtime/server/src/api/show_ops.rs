@@ -35,7 +35,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, ApiError
 }
 
 /// Takes the edit lock; in a cluster, first checks that Redis is reachable (503 if not).
-async fn begin_edit(state: &ApiState) -> Result<tokio::sync::MutexGuard<'_, ()>, ApiError> {
+pub(super) async fn begin_edit(state: &ApiState) -> Result<tokio::sync::MutexGuard<'_, ()>, ApiError> {
     if let Some(link) = &state.cluster {
         link.check_up()?;
     }
@@ -81,8 +81,13 @@ pub(super) async fn persist(state: &ApiState, ops: Vec<DocOp>) -> Result<(), Api
         revert(state, &ops).await;
         return Err(refused);
     }
+    let outputs_touched = ops.iter().any(|op| matches!(op, DocOp::Put(DocKind::Output | DocKind::Show, ..) | DocOp::Delete(DocKind::Output | DocKind::Show, _)));
     let store = state.store.clone();
-    tokio::task::spawn_blocking(move || store.batch(&ops)).await?.map_err(|e| ApiError::Internal(format!("the change is live but could not be saved: {e}")))
+    tokio::task::spawn_blocking(move || store.batch(&ops)).await?.map_err(|e| ApiError::Internal(format!("the change is live but could not be saved: {e}")))?;
+    if outputs_touched && let Some(link) = &state.cluster {
+        link.wake_outputs(true);
+    }
+    Ok(())
 }
 
 /// Puts the show back as the local store holds it for the documents `ops` touch, after
@@ -142,14 +147,14 @@ async fn fetch_module(state: &ApiState, link: &crate::cluster::ClusterLink, hash
     .await?
 }
 
-/// The show document for `snapshot` (the stream's on/off state as stored), with the
-/// transition of a take.
+/// The show document for `snapshot` (the stream's on/off state and the recording as
+/// stored), with the transition of a take.
 async fn show_doc(state: &ApiState, snapshot: &ShowSnapshot, transition: Option<TakeTransition>) -> Result<DocOp, ApiError> {
     let store = state.store.clone();
     let stored = tokio::task::spawn_blocking(move || store.doc(DocKind::Show, SHOW_DOC_ID)).await?.map_err(internal)?;
-    let streaming = stored.and_then(|(_, doc)| serde_json::from_value::<ShowDoc>(doc).ok()).is_some_and(|d| d.streaming);
+    let stored = stored.and_then(|(_, doc)| serde_json::from_value::<ShowDoc>(doc).ok()).unwrap_or_else(ShowDoc::first);
     let program = snapshot.incoming.clone().unwrap_or_else(|| snapshot.program.clone());
-    Ok(DocOp::Put(DocKind::Show, SHOW_DOC_ID.into(), to_json(&ShowDoc { program, preview: snapshot.preview.clone(), streaming, transition })?))
+    Ok(DocOp::Put(DocKind::Show, SHOW_DOC_ID.into(), to_json(&ShowDoc { program, preview: snapshot.preview.clone(), transition, ..stored })?))
 }
 
 /// The layer's document to save, and the local version it will be saved as (the store

@@ -125,6 +125,11 @@ pub fn serve(args: &ConfigArgs, host: Arc<Host>, services: &super::services::Ren
             Ok(false) => {}
             Err(e) => eprintln!("warning: the stream was on but could not start again: {e}"),
         }
+        match showrunner_server::api::recording::resume_recording(&state).await {
+            Ok(Some(file)) => eprintln!("recording: back on into recordings/{file} (a recording ran when the server stopped)"),
+            Ok(None) => {}
+            Err(e) => eprintln!("warning: a recording ran when the server stopped but could not start again: {e}"),
+        }
         eprintln!("serving the showrunner API on http://{address}/api/v1 (OpenAPI: /api/v1/openapi.json); data in {}. Ctrl-C stops.", config.data_dir.display());
         axum::serve(listener, router(state))
             .with_graceful_shutdown(async {

@@ -1,7 +1,8 @@
 //! Applies the cluster's changes to this node's show: each change another node made
 //! (a scene added or removed, a layer added, placed, given props, swapped or removed,
-//! program and preview) is turned into the same frame-thread requests the API makes,
-//! then kept in the local store. Runs on a task of its own, under the API's edit lock,
+//! program and preview, a live input added or removed) is turned into the same
+//! frame-thread requests (or input manager calls) the API makes, then kept in the
+//! local store. Runs on a task of its own, under the API's edit lock,
 //! so local and remote changes are applied one at a time.
 //!
 //! Must not: write to Redis (the node that made a change already did), or stop
@@ -18,6 +19,7 @@ use super::{ClusterLink, doc_kind};
 use crate::api::ApiState;
 use crate::api::show_ops::load_module;
 use crate::show::docs::{LayerDoc, ShowDoc};
+use crate::show::inputs::InputDoc;
 use crate::show::{Request, ShowEvent};
 use crate::store::{DocKind, DocOp};
 
@@ -146,9 +148,11 @@ pub async fn apply_entity(state: &ApiState, kind: DocKind, id: &str, doc: Option
         (DocKind::Layer, Some(doc)) => put_layer(state, id, serde_json::from_value(doc.clone())?).await?,
         (DocKind::Layer, None) => remove_layer(state, id).await?,
         (DocKind::Show, Some(doc)) => put_show(state, serde_json::from_value(doc.clone())?).await?,
+        (DocKind::Input, Some(doc)) => put_input(state, serde_json::from_value(doc.clone())?).await?,
+        (DocKind::Input, None) => remove_input(state, id).await?,
         // Destinations are only kept: the output leases decide which node pushes them.
         (DocKind::Output, _) | (DocKind::Show, None) => {}
-        (DocKind::Input | DocKind::GuestState, _) => return Ok(()),
+        (DocKind::GuestState, _) => return Ok(()),
     }
     let removed_layer = kind == DocKind::Layer && doc.is_none();
     let mut ops = vec![match doc {
@@ -160,6 +164,36 @@ pub async fn apply_entity(state: &ApiState, kind: DocKind, id: &str, doc: Option
     }
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || store.batch(&ops)).await??;
+    if matches!(kind, DocKind::Output | DocKind::Show)
+        && let Some(link) = &state.cluster
+    {
+        link.wake_outputs(false);
+    }
+    Ok(())
+}
+
+/// Starts input `doc` here, or restarts it when it runs with other settings.
+async fn put_input(state: &ApiState, doc: InputDoc) -> anyhow::Result<()> {
+    let (store, name) = (state.store.clone(), doc.name().to_string());
+    let kept = tokio::task::spawn_blocking(move || store.doc(DocKind::Input, &name)).await??;
+    let kept: Option<InputDoc> = kept.and_then(|(_, doc)| serde_json::from_value(doc).ok());
+    let inputs = state.inputs.clone();
+    tokio::task::spawn_blocking(move || {
+        if inputs.contains(doc.name()) {
+            if kept.as_ref() == Some(&doc) {
+                return Ok(());
+            }
+            inputs.remove(doc.name())?;
+        }
+        inputs.add(doc)
+    })
+    .await??;
+    Ok(())
+}
+
+async fn remove_input(state: &ApiState, name: &str) -> anyhow::Result<()> {
+    let (inputs, name) = (state.inputs.clone(), name.to_string());
+    tokio::task::spawn_blocking(move || if inputs.contains(&name) { inputs.remove(&name).map(|_| ()) } else { Ok(()) }).await??;
     Ok(())
 }
 

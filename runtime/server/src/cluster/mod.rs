@@ -1,5 +1,6 @@
 //! A served show shared by several nodes through Redis (`redis = URL` in the config).
-//! Redis holds the authoritative scenes, layers and program/preview, each with a version;
+//! Redis holds the authoritative scenes, layers, program/preview, live inputs, outputs
+//! and the recording asked for, each with a version;
 //! the embedded store stays each node's local copy, so a node restarts and renders
 //! even while Redis is down.
 //!
@@ -36,23 +37,28 @@ pub struct ClusterLink {
     node_id: String,
     /// Redis versions of the shared documents, as this node last wrote or applied them.
     versions: Mutex<HashMap<(DocKind, String), u64>>,
+    /// Wakes the output leases (an output or the show document changed).
+    outputs_changed: tokio::sync::Notify,
+    /// Set when this node's own API made the change that woke them.
+    changed_here: AtomicBool,
 }
 
 /// The Redis kind of a shared document kind; `None` for what stays on this node
-/// (live inputs and guest state are per node).
+/// (guest state is per node).
 pub fn shared_kind(kind: DocKind) -> Option<&'static str> {
     match kind {
         DocKind::Scene => Some("scene"),
         DocKind::Layer => Some("layer"),
         DocKind::Output => Some("output"),
+        DocKind::Input => Some("input"),
         DocKind::Show => Some("show"),
-        DocKind::Input | DocKind::GuestState => None,
+        DocKind::GuestState => None,
     }
 }
 
 /// The shared kinds, in the order they are applied (a layer needs its scene, the
-/// program its layers).
-pub const SHARED_KINDS: [DocKind; 4] = [DocKind::Scene, DocKind::Layer, DocKind::Output, DocKind::Show];
+/// program its layers; inputs before the layers that draw them).
+pub const SHARED_KINDS: [DocKind; 5] = [DocKind::Scene, DocKind::Input, DocKind::Layer, DocKind::Output, DocKind::Show];
 
 /// The document kind of a Redis kind.
 pub fn doc_kind(kind: &str) -> Option<DocKind> {
@@ -71,7 +77,7 @@ pub fn api_error(error: ClusterError) -> ApiError {
 impl ClusterLink {
     /// A link for node `node_id`, not connected yet (see [`sync::connect_and_join`]).
     pub fn new(node_id: &str) -> Arc<ClusterLink> {
-        Arc::new(ClusterLink { cluster: OnceLock::new(), joined: AtomicBool::new(false), resyncing: AtomicBool::new(false), node_id: node_id.to_string(), versions: Mutex::new(HashMap::new()) })
+        Arc::new(ClusterLink { cluster: OnceLock::new(), joined: AtomicBool::new(false), resyncing: AtomicBool::new(false), node_id: node_id.to_string(), versions: Mutex::new(HashMap::new()), outputs_changed: tokio::sync::Notify::new(), changed_here: AtomicBool::new(false) })
     }
 
     /// Connects as this node to the show `cluster_name` on the Redis at `url`.
@@ -138,6 +144,22 @@ impl ClusterLink {
         }
         *known = version;
         true
+    }
+
+    /// Has the output leases look at what should run now rather than at their next tick;
+    /// `here`: the change came through this node's API (see [`outputs`]).
+    pub fn wake_outputs(&self, here: bool) {
+        if here {
+            self.changed_here.store(true, Ordering::Release);
+        }
+        self.outputs_changed.notify_one();
+    }
+
+    /// Resolves when [`ClusterLink::wake_outputs`] was called; answers whether a change
+    /// made here was among those that woke it.
+    pub(crate) async fn outputs_woken(&self) -> bool {
+        self.outputs_changed.notified().await;
+        self.changed_here.swap(false, Ordering::AcqRel)
     }
 
     /// Forgets every version (before a full resync).

@@ -119,7 +119,7 @@ async fn take(state: &ApiState, link: &ClusterLink, all: &[(DocKind, Snapshot)])
         }
     }
     // What this node has and the cluster does not: layers before their scenes.
-    for kind in [DocKind::Output, DocKind::Layer, DocKind::Scene] {
+    for kind in [DocKind::Output, DocKind::Layer, DocKind::Input, DocKind::Scene] {
         let store = state.store.clone();
         let local = tokio::task::spawn_blocking(move || store.docs(kind)).await??;
         let kept: Vec<&str> = all.iter().filter(|(k, _)| *k == kind).flat_map(|(_, s)| s.entities.iter().map(|e| e.id.as_str())).collect();

@@ -39,6 +39,18 @@ pub struct ShowDoc {
     /// The transition the last take used (other nodes of a cluster take with it too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transition: Option<TakeTransition>,
+    /// The programme recording asked for (its file name in DATA_DIR/recordings/), while
+    /// it should run: a restarted server, or in a cluster the node that takes its lease,
+    /// records it (into the next free name when the file exists).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<String>,
+}
+
+impl ShowDoc {
+    /// The show document of a new show: the first scene on program, nothing running.
+    pub fn first() -> ShowDoc {
+        ShowDoc { program: FIRST_SCENE.into(), preview: None, streaming: false, transition: None, recording: None }
+    }
 }
 
 /// A take's transition as kept in the show document.

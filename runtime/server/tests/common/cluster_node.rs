@@ -48,6 +48,11 @@ impl Node {
         Node { name, base: format!("{}/api/v1", process.origin()), process, agent, _dir: dir }
     }
 
+    /// The node's data dir (its recordings are in `recordings/`).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// `method path` with an optional JSON body and `If-Match` value.
     pub fn call(&self, method: &str, path: &str, json: Option<&Value>, if_match: Option<&str>) -> Reply {
         let mut request = ureq::http::Request::builder().method(method).uri(format!("{}{path}", self.base)).header("Authorization", format!("Bearer {TOKEN}"));
