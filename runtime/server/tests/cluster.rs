@@ -2,8 +2,9 @@
 //! added through one node run on the other (its module fetched from Redis) with the same
 //! props, a prop change follows within seconds, a stale `If-Match` is refused with 409
 //! `version_conflict` and changes nothing anywhere, a node started later with an empty
-//! data dir gets the whole show, and with Redis gone mutations answer 503
-//! `cluster_unavailable` while the show keeps rendering. Skipped (with `SKIPPED:`) where
+//! data dir gets the whole show, a live input added on one node plays on every node
+//! (a node joining later included) and goes everywhere when removed on any, and with
+//! Redis gone mutations answer 503 `cluster_unavailable` while the show keeps rendering. Skipped (with `SKIPPED:`) where
 //! `redis-server` is not installed.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -12,6 +13,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::clip::{colour_clip, ffmpeg_present};
 use common::cluster_node::{Node, within};
 use common::redis::RedisServer;
 use serde_json::json;
@@ -183,6 +185,8 @@ fn with_redis_down_mutations_answer_503_and_the_show_keeps_rendering() {
         ("PATCH", "/layers/name/props", Some(json!({ "title": "offline" }))),
         ("POST", "/layers", Some(json!({ "id": "extra", "scene": "main", "module": module }))),
         ("DELETE", "/layers/name", None),
+        ("POST", "/inputs", Some(json!({ "name": "cam", "kind": "media", "uri": std::env::current_exe().unwrap() }))),
+        ("POST", "/recording", Some(json!({ "file": "offline.mkv" }))),
     ] {
         let start = Instant::now();
         let reply = a.call(method, path, body.as_ref(), None);
@@ -197,10 +201,50 @@ fn with_redis_down_mutations_answer_503_and_the_show_keeps_rendering() {
     let scenes = a.expect("GET", "/show", None, 200)["scenes"].as_array().unwrap().iter().map(|s| s["name"].clone()).collect::<Vec<_>>();
     assert_eq!(scenes, [json!("main"), json!("interview")], "a refused scene was not added");
     assert!(a.layer("extra").is_none(), "a refused layer was not added");
+    assert_eq!(a.expect("GET", "/inputs", None, 200), json!([]), "a refused input was not added");
+    assert_eq!(a.expect("GET", "/outputs", None, 200)["recording"], serde_json::Value::Null, "a refused recording was not started");
     let frame = a.expect("GET", "/show", None, 200)["frame"].as_u64().unwrap();
     std::thread::sleep(Duration::from_millis(1000));
     let (after, _) = a.program();
     let later = a.expect("GET", "/show", None, 200)["frame"].as_u64().unwrap();
     assert!(later > frame + 5, "the show kept rendering: frame {frame}, a second later {later}");
     assert!(after > before, "the programme monitor moved on: frame {before} before Redis went, {after} after");
+}
+
+impl Node {
+    /// Input `name` as this node's `GET /inputs` lists it, or `None`.
+    fn input(&self, name: &str) -> Option<serde_json::Value> {
+        let listed = self.expect("GET", "/inputs", None, 200);
+        listed.as_array().unwrap().iter().find(|i| i["name"] == name).cloned()
+    }
+}
+
+#[test]
+fn a_live_input_added_on_one_node_plays_on_every_node_and_goes_everywhere_when_removed() {
+    let Some(redis) = RedisServer::start_or_skip("a_live_input_added_on_one_node_plays_on_every_node_and_goes_everywhere_when_removed") else { return };
+    if !ffmpeg_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let clip = colour_clip(dir.path(), [0x20, 0x80, 0xE0]);
+    let (a, b) = (Node::start("a", &redis), Node::start("b", &redis));
+    let added = a.expect("POST", "/inputs", Some(json!({ "name": "clip", "kind": "media", "uri": clip, "loop": true })), 201);
+    assert_eq!(added["kind"], "media", "{added}");
+
+    for node in [&b, &a] {
+        let (input, took) = within(PROPAGATION, "the clip playing", node, || node.input("clip").filter(|i| i["frames"].as_u64() > Some(0)));
+        assert_eq!((input["looping"].as_bool(), input["size"]["width"].as_u64()), (Some(true), Some(320)), "node {}: {input}", node.name);
+        eprintln!("node {} played the clip {took:?} after it was added on a", node.name);
+    }
+    let again = b.call("POST", "/inputs", Some(&json!({ "name": "clip", "kind": "media", "uri": clip })), None);
+    assert_eq!(again.status, 409, "the name is taken on b too: {}", again.json);
+
+    let c = Node::start("c", &redis);
+    within(PROPAGATION, "the clip playing on a node that joined later", &c, || c.input("clip").filter(|i| i["frames"].as_u64() > Some(0)));
+
+    b.expect("DELETE", "/inputs/clip", None, 204);
+    for node in [&a, &c] {
+        let (_, took) = within(PROPAGATION, "the clip gone", node, || node.input("clip").is_none().then_some(()));
+        eprintln!("node {} stopped the clip {took:?} after it was removed on b", node.name);
+    }
 }

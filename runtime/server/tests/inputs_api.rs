@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,33 +20,13 @@ use serde_json::{Value, json};
 use showrunner_server::api::{ApiLimits, ApiState, router};
 use showrunner_server::show::ShowEvent;
 use showrunner_server::show::inputs::InputManager;
+use common::clip::{colour_clip, ffmpeg_present};
 use tower::ServiceExt;
 
 const LIMITS: ApiLimits = ApiLimits { max_module_bytes: 8 << 20, max_body_bytes: 64 * 1024 };
 const CLIP_COLOUR: [u8; 3] = [0x20, 0x80, 0xE0];
 const FEED_COLOUR: [u8; 3] = [0x20, 0xC0, 0x40];
 const STREAM_KEY: &str = "s3cret-stream-key-9f2";
-
-fn ffmpeg_present() -> bool {
-    let ok = Command::new("ffmpeg").arg("-version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("SKIPPED: ffmpeg is not installed (`cargo xtask setup` installs it)");
-    }
-    ok
-}
-
-/// A flat 1 s H.264 clip of `colour` at 320x180, 30 fps.
-fn colour_clip(dir: &Path, colour: [u8; 3]) -> PathBuf {
-    let path = dir.join("clip.mp4");
-    let source = format!("color=c=0x{:02X}{:02X}{:02X}:s=320x180:r=30:d=1", colour[0], colour[1], colour[2]);
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", &source, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"])
-        .arg(&path)
-        .output()
-        .expect("run ffmpeg");
-    assert!(out.status.success(), "ffmpeg made the clip: {}", String::from_utf8_lossy(&out.stderr));
-    path
-}
 
 async fn call(app: &Router, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value, Vec<u8>) {
     let request = common::show::show_request(method, &format!("/api/v1{path}"), None, body.as_ref());

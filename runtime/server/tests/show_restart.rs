@@ -1,6 +1,8 @@
 //! The show through the real `showrunner serve` binary: a batch of acknowledged changes
-//! and a scoreboard's score survive `kill -9` and a restart; live hot-swaps back and
-//! forth each answer with the state carried while the programme picture keeps moving.
+//! and a scoreboard's score survive `kill -9` and a restart; a recording running at the
+//! kill records again after the restart into a new file, the first one kept; live
+//! hot-swaps back and forth each answer with the state carried while the programme
+//! picture keeps moving.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -214,4 +216,42 @@ fn live_swaps_back_and_forth_carry_the_score_while_frames_keep_coming() {
     assert!(indexes.windows(2).all(|w| w[0] <= w[1]), "picture frame indexes never go back: {indexes:?}");
     assert!(indexes.last() > indexes.first(), "the picture moved on while swapping: {indexes:?}");
     assert_eq!(server.expect("GET", "/layers/score", None, 200)["module"], v1.as_str());
+}
+
+/// Waits (up to 10 s) until `path` holds more than `bytes`.
+fn wait_for_growth(path: &Path, bytes: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::metadata(path).map_or(0, |m| m.len()) <= bytes {
+        assert!(Instant::now() < deadline, "{} never grew past {bytes} bytes", path.display());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_recording_running_at_a_kill_records_again_after_the_restart_into_a_new_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let recordings = dir.path().join("recordings");
+    let server = Server::start(dir.path());
+    let started = server.expect("POST", "/recording", Some(json!({ "file": "show.mkv" })), 201);
+    assert!(started["recording"]["target"].as_str().unwrap().ends_with("recordings/show.mkv"), "{started}");
+    wait_for_growth(&recordings.join("show.mkv"), 20_000);
+    server.kill_9();
+    let cut = std::fs::metadata(recordings.join("show.mkv")).unwrap().len();
+
+    let server = Server::start(dir.path());
+    let listed = server.expect("GET", "/outputs", None, 200);
+    let target = listed["recording"]["target"].as_str().unwrap_or_else(|| panic!("the recording is back after the restart: {listed}"));
+    assert!(target.ends_with("recordings/show-2.mkv"), "the recording goes on into a new file: {listed}");
+    wait_for_growth(&recordings.join("show-2.mkv"), 20_000);
+    assert_eq!(std::fs::metadata(recordings.join("show.mkv")).unwrap().len(), cut, "the file cut by the kill is kept as it was");
+    let again = server.try_call("POST", "/recording", Some(("application/json", json!({ "file": "other.mkv" }).to_string().into_bytes()))).unwrap();
+    assert_eq!(again.status, 409, "the resumed recording counts as running: {}", again.json);
+
+    let stopped = server.expect("DELETE", "/recording", None, 200);
+    assert_eq!(stopped["recording"], Value::Null, "{stopped}");
+    drop(server);
+    let server = Server::start(dir.path());
+    assert_eq!(server.expect("GET", "/outputs", None, 200)["recording"], Value::Null, "a stopped recording stays stopped after a restart");
+    let files: Vec<String> = std::fs::read_dir(&recordings).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(files.len(), 2, "no third file: {files:?}");
 }

@@ -4,6 +4,7 @@
 
 #![allow(dead_code, clippy::expect_used)]
 
+pub mod clip;
 pub mod cluster_node;
 pub mod redis;
 pub mod serve_process;
