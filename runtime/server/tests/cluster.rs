@@ -1,10 +1,11 @@
 //! Several real `showrunner serve` nodes on one real `redis-server`: a scene and a layer
 //! added through one node run on the other (its module fetched from Redis) with the same
-//! props, a prop change follows within seconds, a stale `If-Match` is refused with 409
-//! `version_conflict` and changes nothing anywhere, a node started later with an empty
-//! data dir gets the whole show, a live input added on one node plays on every node
-//! (a node joining later included) and goes everywhere when removed on any, and with
-//! Redis gone mutations answer 503 `cluster_unavailable` while the show keeps rendering. Skipped (with `SKIPPED:`) where
+//! props, a prop change follows within seconds, an event sent through one node plays the
+//! layer on both, a stale `If-Match` is refused with 409 `version_conflict` and changes
+//! nothing anywhere, a node started later with an empty data dir gets the whole show, a
+//! live input added on one node plays on every node (a node joining later included) and
+//! goes everywhere when removed on any, and with Redis gone mutations answer 503
+//! `cluster_unavailable` while the show keeps rendering. Skipped (with `SKIPPED:`) where
 //! `redis-server` is not installed.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -63,11 +64,16 @@ fn a_layer_added_on_one_node_runs_on_the_other_with_its_props_and_module() {
     let (_, took) = within(PROPAGATION, "the new title", &b, || b.layer("name").filter(|l| l["props"]["title"] == "Countess of Lovelace"));
     eprintln!("prop change on a seen on b after {took:?}");
 
-    // Events are per node: playing it on b shows it on b's programme, not on a's.
+    // An event sent through b plays the lower third on both nodes' programme.
+    let (_, dark_a) = a.program();
+    assert!(dark_a < 100, "the lower third is not on screen before `play`: {dark_a} bright pixels on a");
+    let missing = b.call("POST", "/layers/nobody/events", Some(&json!({ "name": "play" })), None);
+    assert_eq!(missing.status, 404, "an event for a layer that does not exist: {}", missing.json);
     b.expect("POST", "/layers/name/events", Some(json!({ "name": "play" })), 202);
-    let (bright_b, _) = within(Duration::from_secs(15), "a bright programme picture after play", &b, || Some(b.program().1).filter(|bright| *bright > 100));
-    let (_, bright_a) = a.program();
-    assert!(bright_a < 100, "a's lower third was not played: {bright_a} bright pixels on a, {bright_b} on b");
+    for node in [&b, &a] {
+        let (bright, took) = within(Duration::from_secs(15), "a bright programme picture after play", node, || Some(node.program().1).filter(|bright| *bright > 100));
+        eprintln!("node {}: {bright} bright pixels {took:?} after `play` was sent to b", node.name);
+    }
 
     // A take with a transition on a is the same transition on b, not a cut.
     let crossfade = a.upload("transition-crossfade");
@@ -187,6 +193,7 @@ fn with_redis_down_mutations_answer_503_and_the_show_keeps_rendering() {
         ("DELETE", "/layers/name", None),
         ("POST", "/inputs", Some(json!({ "name": "cam", "kind": "media", "uri": std::env::current_exe().unwrap() }))),
         ("POST", "/recording", Some(json!({ "file": "offline.mkv" }))),
+        ("POST", "/layers/name/events", Some(json!({ "name": "play" }))),
     ] {
         let start = Instant::now();
         let reply = a.call(method, path, body.as_ref(), None);
@@ -248,3 +255,4 @@ fn a_live_input_added_on_one_node_plays_on_every_node_and_goes_everywhere_when_r
         eprintln!("node {} stopped the clip {took:?} after it was removed on b", node.name);
     }
 }
+

@@ -93,16 +93,14 @@ fn publishes(server: &RtmpServer, key: &str) -> usize {
     server.logs().matches(&format!("publish: name='{key}'")).count()
 }
 
-/// Adds a lower third through `a`, waits until `b` has it, and plays it on both, so the
-/// picture either node pushes is not black.
+/// Adds a lower third through `a`, waits until `b` has it, and plays it (the event
+/// reaches both nodes), so the picture either node pushes is not black.
 fn lower_third_on_both(a: &Node, b: &Node) {
     let module = a.upload("scene-lower-third");
     let layer = json!({ "id": "name", "scene": "main", "module": module, "props": { "name": "Ada Lovelace", "title": "Mathematician" } });
     a.expect("POST", "/layers", Some(layer), 201);
     until(Instant::now(), Duration::from_secs(10), "the lower third reaching b", &[a, b], || b.layer("name").map(|_| ()));
-    for node in [a, b] {
-        node.expect("POST", "/layers/name/events", Some(json!({ "name": "play" })), 202);
-    }
+    a.expect("POST", "/layers/name/events", Some(json!({ "name": "play" })), 202);
 }
 
 #[test]

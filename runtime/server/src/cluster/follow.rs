@@ -2,7 +2,7 @@
 //! (a scene added or removed, a layer added, placed, given props, swapped or removed,
 //! program and preview, a live input added or removed) is turned into the same
 //! frame-thread requests (or input manager calls) the API makes, then kept in the
-//! local store. Runs on a task of its own, under the API's edit lock,
+//! local store. Events sent to layers through another node are delivered here too. Runs on a task of its own, under the API's edit lock,
 //! so local and remote changes are applied one at a time.
 //!
 //! Must not: write to Redis (the node that made a change already did), or stop
@@ -15,7 +15,7 @@ use showrunner_cluster::{Change, ChangeId, ChangeOp, ClusterError, Health};
 use showrunner_engine::{LayerPatch, TransitionChoice};
 use std::sync::Arc;
 
-use super::{ClusterLink, doc_kind};
+use super::{ClusterLink, EVENT_KIND, SharedEvent, doc_kind};
 use crate::api::ApiState;
 use crate::api::show_ops::load_module;
 use crate::show::docs::{LayerDoc, ShowDoc};
@@ -112,6 +112,14 @@ fn report(state: &ApiState, up: bool, message: String) {
 
 /// Applies one change of the feed (another node's; this node's own are only noted).
 async fn apply_change(state: &ApiState, link: &ClusterLink, change: Change) {
+    if change.kind == EVENT_KIND {
+        if change.node != link.node_id()
+            && let ChangeOp::Put(bytes) = &change.op
+        {
+            deliver_event(state, bytes).await;
+        }
+        return;
+    }
     let Some(kind) = doc_kind(&change.kind) else { return };
     if change.node == link.node_id() {
         link.note(kind, &change.entity_id, change.version);
@@ -136,6 +144,18 @@ async fn apply_change(state: &ApiState, link: &ClusterLink, change: Change) {
     }
     if let Err(e) = apply_entity(state, kind, &change.entity_id, doc).await {
         tracing::warn!(kind = change.kind, id = change.entity_id, node = change.node, error = %e, "cannot apply a change from the cluster");
+    }
+}
+
+/// Delivers an event another node's API was sent (a layer this node lacks is skipped).
+async fn deliver_event(state: &ApiState, bytes: &[u8]) {
+    let shared: SharedEvent = match serde_json::from_slice(bytes) {
+        Ok(shared) => shared,
+        Err(e) => return tracing::warn!(error = %e, "an event from the cluster is not readable; skipped"),
+    };
+    let SharedEvent { layer, event } = shared;
+    if let Err(e) = state.show.ask(|reply| Request::Event { layer: layer.clone(), event, reply }).await {
+        tracing::debug!(layer, error = %e, "an event from the cluster was not delivered here");
     }
 }
 

@@ -1,6 +1,7 @@
 //! A served show shared by several nodes through Redis (`redis = URL` in the config).
 //! Redis holds the authoritative scenes, layers, program/preview, live inputs, outputs
-//! and the recording asked for, each with a version;
+//! and the recording asked for, each with a version, and passes events sent to layers on
+//! to every node;
 //! the embedded store stays each node's local copy, so a node restarts and renders
 //! even while Redis is down.
 //!
@@ -59,6 +60,18 @@ pub fn shared_kind(kind: DocKind) -> Option<&'static str> {
 /// The shared kinds, in the order they are applied (a layer needs its scene, the
 /// program its layers; inputs before the layers that draw them).
 pub const SHARED_KINDS: [DocKind; 5] = [DocKind::Scene, DocKind::Input, DocKind::Layer, DocKind::Output, DocKind::Show];
+
+/// The Redis kind of the events sent to layers: one entity (`events`), written without a
+/// version check; each write is a change in the feed every node delivers.
+pub const EVENT_KIND: &str = "event";
+const EVENT_ID: &str = "events";
+
+/// An event for a layer, as the nodes of a cluster pass it on.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct SharedEvent {
+    pub layer: String,
+    pub event: showrunner_core::Event,
+}
 
 /// The document kind of a Redis kind.
 pub fn doc_kind(kind: &str) -> Option<DocKind> {
@@ -169,6 +182,17 @@ impl ClusterLink {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(DocKind, String), u64>> {
         self.versions.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Passes an event this node delivered on to the other nodes (503 when Redis cannot
+    /// take it: the event reached this node only).
+    pub async fn publish_event(&self, layer: &str, event: &showrunner_core::Event) -> Result<(), ApiError> {
+        let bytes = serde_json::to_vec(&SharedEvent { layer: layer.to_string(), event: event.clone() }).map_err(|e| ApiError::Internal(e.to_string()))?;
+        match self.cluster()?.put(EVENT_KIND, EVENT_ID, &bytes, None).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_unavailable() => Err(ApiError::ClusterUnavailable(format!("the event reached this node only: {e}"))),
+            Err(e) => Err(ApiError::Internal(format!("the event reached this node only: {e}"))),
+        }
     }
 
     /// Writes the shared documents among `ops` to Redis, each only if it is still at the
