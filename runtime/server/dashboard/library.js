@@ -56,12 +56,15 @@ async function upload(file) {
 
 // --- scenes, take, outputs ----------------------------------------------------------
 
+/** In a cluster, which node runs an output (its lease holder); nothing on one server. */
+const onNode = (output) => (output.owner ? ` · node ${output.owner}` : "");
+
 async function refreshOutputs() {
   const o = await apiJson("GET", "/outputs");
   $("streaming").textContent = o.streaming ? "streaming" : "off";
-  $("recording").textContent = o.recording ? `recording ${o.recording.target} · ${o.recording.state}` : "";
+  $("recording").textContent = o.recording ? `recording ${o.recording.target} · ${o.recording.state}${onNode(o.recording)}` : "";
   $("outputs").replaceChildren(...o.outputs.map((d) => el("li", { "data-output": d.id, "data-state": d.state, "data-reconnects": String(d.reconnects) },
-    el("strong", {}, d.id), ` ${d.target} · ${d.state} · ${d.bitrate_kbps} kbps · ${d.reconnects} reconnects`, d.error ? el("span", { class: "error" }, ` ${d.error}`) : null,
+    el("strong", {}, d.id), ` ${d.target} · ${d.state} · ${d.bitrate_kbps} kbps · ${d.reconnects} reconnects${onNode(d)}`, d.error ? el("span", { class: "error" }, ` ${d.error}`) : null,
     el("button", { type: "button", class: "danger", onclick: () => attempt($("output-error"), async () => { await apiJson("DELETE", `/outputs/${encodeURIComponent(d.id)}`); await refreshOutputs(); }) }, "remove"))));
 }
 
