@@ -17,8 +17,8 @@ use utoipa::ToSchema;
 
 use super::ApiState;
 use super::error::{ApiError, ApiErrorBody, internal, json_body};
-use crate::show::inputs::{InputDoc, InputError, without_credentials};
 use super::show_ops::{begin_edit, persist};
+use crate::show::inputs::{InputDoc, InputError, without_credentials};
 use crate::store::{DocKind, DocOp};
 
 /// A new input: `{"name","kind":"media","uri","loop"}` or `{"name","kind":"ingest","key"}`.
@@ -161,7 +161,7 @@ pub async fn add(State(state): State<ApiState>, request: Result<Json<NewInput>, 
         if let Err(e) = persist(&state, vec![DocOp::Put(DocKind::Input, name.clone(), value)]).await {
             let inputs = state.inputs.clone();
             let undo = name.clone();
-            let _ = tokio::task::spawn_blocking(move || if inputs.contains(&undo) { inputs.remove(&undo).map(|_| ()) } else { Ok(()) }).await;
+            let _ = tokio::task::spawn_blocking(move || inputs.discard(&undo)).await;
             return Err(match e {
                 ApiError::Internal(e) => internal(format!("input {name:?} could not be saved, so it was stopped again: {e}")),
                 refused => refused,

@@ -213,7 +213,7 @@ async fn put_input(state: &ApiState, doc: InputDoc) -> anyhow::Result<()> {
 
 async fn remove_input(state: &ApiState, name: &str) -> anyhow::Result<()> {
     let (inputs, name) = (state.inputs.clone(), name.to_string());
-    tokio::task::spawn_blocking(move || if inputs.contains(&name) { inputs.remove(&name).map(|_| ()) } else { Ok(()) }).await??;
+    tokio::task::spawn_blocking(move || inputs.discard(&name)).await?;
     Ok(())
 }
 

@@ -265,6 +265,11 @@ impl InputManager {
         Ok(entry.doc)
     }
 
+    /// Stops input `name` like [`InputManager::remove`] if there is one; answers whether there was.
+    pub fn discard(&self, name: &str) -> bool {
+        self.contains(name) && self.remove(name).is_ok()
+    }
+
     /// Whether an input is named `name`.
     pub fn contains(&self, name: &str) -> bool {
         self.lock().entries.contains_key(name)
