@@ -48,6 +48,9 @@ const APT_PACKAGES: &[(&str, Option<&str>)] = &[
     ("redis-server", Some("redis-server")),
     // The dashboard test drives headless Chromium over the DevTools protocol.
     ("chromium", Some("chromium")),
+    // tools/linker links native binaries with mold when it is here: the test binaries
+    // (each holding wasmtime, wgpu and GStreamer) link in seconds instead of a minute.
+    ("mold", Some("mold")),
 ];
 const WASM_TARGET: &str = "wasm32-wasip2";
 /// Cargo profile the guest modules are built with (see the root Cargo.toml).

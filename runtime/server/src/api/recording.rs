@@ -67,13 +67,13 @@ pub async fn record_here(state: &ApiState, name: &str) -> Result<String, ApiErro
 
 /// Stops this node's recording (the file is closed and complete); the encoder too unless
 /// `keep_encoder`.
-pub async fn stop_here(state: &ApiState, keep_encoder: bool) -> Result<bool, ApiError> {
-    let Some(outputs) = running(state).await?.filter(|o| o.status(RECORDING_ID).is_some()) else { return Ok(false) };
+async fn stop_here(state: &ApiState, keep_encoder: bool) -> Result<(), ApiError> {
+    let Some(outputs) = running(state).await?.filter(|o| o.status(RECORDING_ID).is_some()) else { return Ok(()) };
     let _ = outputs.remove(RECORDING_ID);
     if !keep_encoder && outputs.statuses().is_empty() {
         state.show.ask(Request::StopEncoder).await?;
     }
-    Ok(true)
+    Ok(())
 }
 
 /// Keeps `show` (with its recording changed) as the show document.
