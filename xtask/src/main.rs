@@ -48,8 +48,8 @@ const APT_PACKAGES: &[(&str, Option<&str>)] = &[
     ("redis-server", Some("redis-server")),
     // The dashboard test drives headless Chromium over the DevTools protocol.
     ("chromium", Some("chromium")),
-    // tools/linker links native binaries with mold when it is here: the test binaries
-    // (each holding wasmtime, wgpu and GStreamer) link in seconds instead of a minute.
+    // tools/linker links native binaries with mold when it is here: a test binary (each
+    // holds wasmtime, wgpu and GStreamer) relinks in seconds instead of a minute.
     ("mold", Some("mold")),
 ];
 const WASM_TARGET: &str = "wasm32-wasip2";
