@@ -274,13 +274,15 @@ pub async fn event(state: &ApiState, id: &str, body: EventBody) -> Result<(), Ap
         return Err(ApiError::BadRequest("an event needs a name of 1 to 64 bytes and a payload of at most 4096 bytes".into()));
     }
     let event = Event { name: body.name, payload: body.payload };
-    let Some(link) = &state.cluster else {
-        return Ok(state.show.ask(|reply| Request::Event { layer: id.to_string(), event, reply }).await?);
-    };
     // In a cluster every node gets it: here first (which checks the layer), then the others.
-    link.check_up()?;
+    if let Some(link) = &state.cluster {
+        link.check_up()?;
+    }
     state.show.ask(|reply| Request::Event { layer: id.to_string(), event: event.clone(), reply }).await?;
-    link.publish_event(id, &event).await
+    match &state.cluster {
+        Some(link) => link.publish_event(id, &event).await,
+        None => Ok(()),
+    }
 }
 
 pub async fn swap(state: &ApiState, id: &str, body: SwapBody, expected: Option<u64>) -> Result<SwapResult, ApiError> {
